@@ -1,0 +1,84 @@
+//! The application: shared state, the one builder every caller uses, and the server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+
+use crate::config::CorsOrigins;
+use crate::db::Db;
+use crate::http::middleware::{self, REQUEST_ID};
+use crate::{openapi, routes};
+
+/// How long in-flight requests may take to finish after SIGTERM or SIGINT.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// What every request can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub cors_origins: CorsOrigins,
+    /// The OpenAPI document, rendered once.
+    pub openapi_json: Arc<str>,
+}
+
+impl AppState {
+    pub fn new(db: Db, cors_origins: CorsOrigins) -> AppState {
+        AppState { db, cors_origins, openapi_json: openapi::spec_json().into() }
+    }
+}
+
+/// The application as `serve`, the tests and the spec check all see it.
+pub fn build_app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let cors = cors(&state.cors_origins);
+    App::new()
+        .app_data(web::Data::new(state))
+        .configure(routes::configure)
+        .default_service(web::to(middleware::no_route))
+        .wrap(cors)
+        .wrap(from_fn(middleware::request_context))
+}
+
+/// CORS exactly as the contract lists it. Request headers are named, not `*`: browsers do not
+/// apply a wildcard to `Authorization`.
+fn cors(origins: &CorsOrigins) -> Cors {
+    let cors = Cors::default()
+        .allowed_methods(["GET", "HEAD", "POST", "PATCH", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_MATCH, header::IF_NONE_MATCH, REQUEST_ID])
+        .expose_headers([header::ETAG, header::LINK, header::LOCATION, REQUEST_ID])
+        .max_age(3600)
+        // A request from another origin is answered without CORS headers (the browser then
+        // withholds it) rather than failed: same-origin and server-side callers are unaffected.
+        .block_on_origin_mismatch(false);
+    match origins {
+        CorsOrigins::None => cors,
+        // Echo the origin (with `Vary: Origin`) rather than `*`.
+        CorsOrigins::Any => cors.allow_any_origin(),
+        CorsOrigins::List(list) => list.iter().fold(cors, |cors, origin| cors.allowed_origin(origin)),
+    }
+}
+
+/// Serves on `listener` until SIGTERM or SIGINT, then lets requests in flight finish.
+pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    HttpServer::new(move || build_app(state.clone()))
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+        .listen(listener)?
+        .run()
+        .await
+}

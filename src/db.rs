@@ -1,0 +1,249 @@
+//! The database: pools, pragmas, embedded migrations, and the two ways to run work on it.
+//!
+//! Everything backend-specific lives here, so that the stores stay on Diesel's query builder.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use actix_web::web;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::clock::{self, Micros};
+use crate::error::AppError;
+use crate::schema::{api_tokens, events, initiatives, programs};
+
+pub type Backend = diesel::sqlite::Sqlite;
+pub type Conn = SqliteConnection;
+type ConnPool = Pool<ConnectionManager<Conn>>;
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Connections for reads. Two workers keep about this many busy; more costs memory (each
+/// connection has its own page cache) without adding throughput.
+const READ_POOL_SIZE: u32 = 8;
+/// How long a request waits for a connection before it fails with a 500 instead of hanging.
+const POOL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long SQLite waits for a lock held by another connection or process.
+const BUSY_TIMEOUT_MS: u32 = 5_000;
+
+#[derive(Debug)]
+struct Pragmas;
+
+impl CustomizeConnection<Conn, diesel::r2d2::Error> for Pragmas {
+    fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
+        // busy_timeout first: the pragmas after it may themselves need a lock.
+        conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};
+             PRAGMA foreign_keys = ON;
+             PRAGMA synchronous = FULL;"
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Hands out write timestamps that strictly increase across all writes, even if the system clock
+/// stalls or steps back, so that `updated_at` orders every change.
+#[derive(Debug)]
+struct WriteClock {
+    last: AtomicI64,
+}
+
+impl WriteClock {
+    fn next(&self) -> Micros {
+        let now = clock::system_now();
+        let previous = self
+            .last
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| Some(now.max(last + 1)))
+            .unwrap_or(now);
+        now.max(previous + 1)
+    }
+}
+
+/// The database handle shared by every request: a read pool, one writer connection (SQLite has
+/// one writer at a time; queueing in the pool is cheaper than contending on the lock) and the
+/// write clock.
+#[derive(Clone)]
+pub struct Db {
+    read: ConnPool,
+    write: ConnPool,
+    clock: Arc<WriteClock>,
+}
+
+/// A failure to open the database at start-up.
+#[derive(Debug)]
+pub struct OpenError(pub String);
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for OpenError {}
+
+impl Db {
+    /// Opens (creating if needed) and migrates the database file at `path`.
+    pub fn open(path: &str) -> Result<Db, OpenError> {
+        let open_error = |what: &str, e: &dyn std::fmt::Display| OpenError(format!("cannot {what} the database '{path}': {e}"));
+        let mut conn = Conn::establish(path).map_err(|e| open_error("open", &e))?;
+        // WAL is a property of the file: set once, it persists for every later connection.
+        conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
+        ))
+        .map_err(|e| open_error("configure", &e))?;
+        conn.run_pending_migrations(MIGRATIONS).map_err(|e| open_error("migrate", &e))?;
+        let last = latest_write(&mut conn).map_err(|e| open_error("read", &e))?;
+
+        let pool = |size: u32| {
+            Pool::builder()
+                .max_size(size)
+                .min_idle(Some(1))
+                .connection_timeout(POOL_TIMEOUT)
+                .connection_customizer(Box::new(Pragmas))
+                .build(ConnectionManager::<Conn>::new(path))
+                .map_err(|e| open_error("connect to", &e))
+        };
+        Ok(Db {
+            read: pool(READ_POOL_SIZE)?,
+            write: pool(1)?,
+            clock: Arc::new(WriteClock { last: AtomicI64::new(last) }),
+        })
+    }
+
+    /// Runs `work` on a read connection, off the async workers.
+    pub async fn read<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut Conn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.read.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+
+    /// Runs `work` in one immediate transaction on the writer connection, off the async workers.
+    /// `work` gets the write's timestamp, taken once the write lock is held, so that timestamps
+    /// follow commit order. The transaction commits only if `work` returns `Ok`, and returns once
+    /// the commit is durable (synchronous=FULL).
+    pub async fn write<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut Conn, Micros) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.write.clone();
+        let clock = Arc::clone(&self.clock);
+        web::block(move || {
+            let mut conn: PooledConnection<_> = pool.get()?;
+            // BEGIN IMMEDIATE: a deferred transaction that reads and then writes gets SQLITE_BUSY
+            // at once when another writer got there first, whatever busy_timeout says.
+            conn.immediate_transaction(|conn| {
+                let now = clock.next();
+                work(conn, now)
+            })
+        })
+        .await?
+    }
+
+    /// Whether the database can be read and a write transaction can begin, within `deadline`.
+    pub async fn check_ready(&self, deadline: Duration) -> Result<(), AppError> {
+        let pool = self.read.clone();
+        let probe = web::block(move || -> Result<(), AppError> {
+            let mut conn = pool.get_timeout(deadline)?;
+            let millis = deadline.as_millis();
+            conn.batch_execute(&format!(
+                "PRAGMA busy_timeout = {millis}; SELECT count(*) FROM programs; BEGIN IMMEDIATE; ROLLBACK; PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};"
+            ))
+            .inspect_err(|_| {
+                // Leave the pooled connection as the pool gave it out.
+                let _ = conn.batch_execute(&format!("ROLLBACK; PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};"));
+            })?;
+            Ok(())
+        });
+        match actix_web::rt::time::timeout(deadline + Duration::from_millis(200), probe).await {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(error))) => Err(error),
+            Ok(Err(blocking)) => Err(blocking.into()),
+            Err(_elapsed) => Err(AppError::internal("readiness probe timed out")),
+        }
+    }
+}
+
+/// The newest write timestamp in the database, so that a restarted service never hands out an
+/// earlier one.
+fn latest_write(conn: &mut Conn) -> QueryResult<Micros> {
+    use diesel::dsl::max;
+    let newest = [
+        programs::table.select(max(programs::updated_at)).first::<Option<i64>>(conn)?,
+        initiatives::table.select(max(initiatives::updated_at)).first::<Option<i64>>(conn)?,
+        events::table.select(max(events::updated_at)).first::<Option<i64>>(conn)?,
+        api_tokens::table.select(max(api_tokens::created_at)).first::<Option<i64>>(conn)?,
+    ];
+    Ok(newest.into_iter().flatten().max().unwrap_or(0))
+}
+
+/// Whether a write failed on a UNIQUE constraint (the backstop behind the in-transaction checks;
+/// SQLite does not tell Diesel which constraint).
+pub fn is_unique_violation(error: &DieselError) -> bool {
+    matches!(error, DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
+}
+
+/// Whether a write failed on a FOREIGN KEY constraint.
+pub fn is_foreign_key_violation(error: &DieselError) -> bool {
+    matches!(error, DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _))
+}
+
+/// The SQL `LIKE` pattern that finds `needle` anywhere, with its wildcards taken literally.
+/// Pair with `.escape('\\')`.
+pub fn contains_pattern(needle: &str) -> String {
+    let mut pattern = String::with_capacity(needle.len() + 2);
+    pattern.push('%');
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// The text `q` searches: the given fields, lower-cased, one per line. Lower-casing in Rust makes
+/// search case-insensitive for all of Unicode, which SQLite's `LIKE` is not.
+pub fn search_text(parts: &[Option<&str>]) -> String {
+    parts.iter().flatten().map(|part| part.to_lowercase()).collect::<Vec<_>>().join("\n")
+}
+
+impl Db {
+    /// Writes a consistent copy of the database to `target` (which must not exist) and checks the
+    /// copy's integrity. `VACUUM INTO` reads one snapshot, so writers carry on meanwhile.
+    pub async fn backup_to(&self, target: String) -> Result<(), AppError> {
+        let pool = self.read.clone();
+        web::block(move || -> Result<(), AppError> {
+            let mut conn = pool.get()?;
+            diesel::sql_query("VACUUM INTO ?")
+                .bind::<diesel::sql_types::Text, _>(&target)
+                .execute(&mut conn)?;
+            let mut copy = Conn::establish(&target).map_err(AppError::internal)?;
+            let verdict: Vec<IntegrityRow> = diesel::sql_query("PRAGMA integrity_check").load(&mut copy)?;
+            match verdict.as_slice() {
+                [row] if row.integrity_check == "ok" => Ok(()),
+                _ => Err(AppError::internal("the copy failed its integrity check")),
+            }
+        })
+        .await?
+    }
+}
+
+#[derive(QueryableByName)]
+struct IntegrityRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    integrity_check: String,
+}

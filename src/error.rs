@@ -1,0 +1,401 @@
+//! The one error type of the service and its RFC 9457 problem+json rendering.
+
+use std::fmt;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// A stable, machine-readable error code. Clients branch on `code`, never on `title` or `detail`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemCode {
+    /// 400: the body is not well-formed JSON.
+    MalformedJson,
+    /// 400: the request is malformed in a way that is not about one field.
+    BadRequest,
+    /// 401: a write without a valid bearer token.
+    Unauthorized,
+    /// 404: no such record or route.
+    NotFound,
+    /// 405: the path exists but not with this method; `Allow` lists the methods it has.
+    MethodNotAllowed,
+    /// 408: the request was not received in time.
+    RequestTimeout,
+    /// 409: the explicit slug is already used by another record.
+    SlugTaken,
+    /// 409: events still reference the record; `referencing_events` says how many.
+    StillReferenced,
+    /// 412: `If-Match` does not match the current `ETag`.
+    PreconditionFailed,
+    /// 413: the body is larger than 1 MiB.
+    PayloadTooLarge,
+    /// 415: the body is not `application/json` (or `application/merge-patch+json` on PATCH).
+    UnsupportedMediaType,
+    /// 422: one or more body fields or query parameters are invalid; `errors` names each.
+    ValidationFailed,
+    /// 500: an unexpected failure; the request id lets operators find it in the log.
+    Internal,
+    /// 503: the database cannot be used right now.
+    NotReady,
+}
+
+impl ProblemCode {
+    pub const ALL: [ProblemCode; 14] = [
+        ProblemCode::MalformedJson,
+        ProblemCode::BadRequest,
+        ProblemCode::Unauthorized,
+        ProblemCode::NotFound,
+        ProblemCode::MethodNotAllowed,
+        ProblemCode::RequestTimeout,
+        ProblemCode::SlugTaken,
+        ProblemCode::StillReferenced,
+        ProblemCode::PreconditionFailed,
+        ProblemCode::PayloadTooLarge,
+        ProblemCode::UnsupportedMediaType,
+        ProblemCode::ValidationFailed,
+        ProblemCode::Internal,
+        ProblemCode::NotReady,
+    ];
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            ProblemCode::MalformedJson | ProblemCode::BadRequest => StatusCode::BAD_REQUEST,
+            ProblemCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ProblemCode::NotFound => StatusCode::NOT_FOUND,
+            ProblemCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ProblemCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ProblemCode::SlugTaken | ProblemCode::StillReferenced => StatusCode::CONFLICT,
+            ProblemCode::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ProblemCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ProblemCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ProblemCode::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ProblemCode::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ProblemCode::MalformedJson => "Malformed JSON",
+            ProblemCode::BadRequest => "Bad request",
+            ProblemCode::Unauthorized => "Authentication required",
+            ProblemCode::NotFound => "Not found",
+            ProblemCode::MethodNotAllowed => "Method not allowed",
+            ProblemCode::RequestTimeout => "Request timeout",
+            ProblemCode::SlugTaken => "Slug already taken",
+            ProblemCode::StillReferenced => "Still referenced",
+            ProblemCode::PreconditionFailed => "Precondition failed",
+            ProblemCode::PayloadTooLarge => "Payload too large",
+            ProblemCode::UnsupportedMediaType => "Unsupported media type",
+            ProblemCode::ValidationFailed => "Validation failed",
+            ProblemCode::Internal => "Internal server error",
+            ProblemCode::NotReady => "Service not ready",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemCode::MalformedJson => "malformed_json",
+            ProblemCode::BadRequest => "bad_request",
+            ProblemCode::Unauthorized => "unauthorized",
+            ProblemCode::NotFound => "not_found",
+            ProblemCode::MethodNotAllowed => "method_not_allowed",
+            ProblemCode::RequestTimeout => "request_timeout",
+            ProblemCode::SlugTaken => "slug_taken",
+            ProblemCode::StillReferenced => "still_referenced",
+            ProblemCode::PreconditionFailed => "precondition_failed",
+            ProblemCode::PayloadTooLarge => "payload_too_large",
+            ProblemCode::UnsupportedMediaType => "unsupported_media_type",
+            ProblemCode::ValidationFailed => "validation_failed",
+            ProblemCode::Internal => "internal",
+            ProblemCode::NotReady => "not_ready",
+        }
+    }
+
+    /// The problem `type` URI. A URN: it names the type stably without pretending to be a page.
+    pub fn type_uri(self) -> String {
+        format!("urn:rush-api:problem:{}", self.as_str())
+    }
+
+    /// A detail of the kind this code carries, for the examples in the OpenAPI document.
+    pub fn example_detail(self) -> &'static str {
+        match self {
+            ProblemCode::MalformedJson => "The body is not valid JSON: expected value at line 1 column 1.",
+            ProblemCode::BadRequest => "The request could not be understood.",
+            ProblemCode::Unauthorized => "This operation needs an `Authorization: Bearer <token>` header with a valid token.",
+            ProblemCode::NotFound => "There is no program with id 42.",
+            ProblemCode::MethodNotAllowed => "PUT is not allowed here; allowed: GET, HEAD, PATCH, DELETE.",
+            ProblemCode::RequestTimeout => "The request was not received completely in time.",
+            ProblemCode::SlugTaken => "The slug 'internal-medicine-residency' is already used by another program.",
+            ProblemCode::StillReferenced => "The program is still referenced by 3 events; delete or re-link them first.",
+            ProblemCode::PreconditionFailed => "If-Match does not match the current ETag of the program.",
+            ProblemCode::PayloadTooLarge => "The body is larger than the limit of 1048576 bytes.",
+            ProblemCode::UnsupportedMediaType => "The body must be sent as application/json.",
+            ProblemCode::ValidationFailed => "1 field is invalid: see `errors`.",
+            ProblemCode::Internal => "An unexpected error occurred. Quote the request id when reporting it.",
+            ProblemCode::NotReady => "The database cannot be used right now.",
+        }
+    }
+}
+
+/// One invalid body field or query parameter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The body field or query parameter, by its wire name.
+    #[schema(example = "name")]
+    pub field: String,
+    /// What is wrong with it, in terms a client can act on.
+    #[schema(example = "must be between 1 and 200 characters")]
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { field: field.into(), message: message.into() }
+    }
+}
+
+/// An RFC 9457 problem document, the body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type; one per `code`.
+    #[serde(rename = "type")]
+    #[schema(example = "urn:rush-api:problem:not_found")]
+    pub type_uri: String,
+    /// A short summary of the problem type; the same for every occurrence of a code.
+    #[schema(example = "Not found")]
+    pub title: String,
+    /// The HTTP status code.
+    #[schema(example = 404)]
+    pub status: u16,
+    /// What went wrong this time, for a human.
+    #[schema(example = "There is no program with id 42.")]
+    pub detail: String,
+    /// The stable machine-readable code.
+    pub code: ProblemCode,
+    /// The request id, also sent as `X-Request-Id`, to quote when reporting a problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "6f1c9a8e2b7d4c3f")]
+    pub request_id: Option<String>,
+    /// With `validation_failed`: every invalid field or parameter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+    /// With `still_referenced`: how many events reference the record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub referencing_events: Option<i64>,
+}
+
+/// Everything a request can fail with. Handlers return `Result<T, AppError>` and use `?`.
+#[derive(Debug)]
+pub enum AppError {
+    /// A problem the client can fix; `detail` says how, in their terms.
+    Client { code: ProblemCode, detail: String },
+    /// 422 naming every offending field or parameter, not just the first.
+    Validation(Vec<FieldError>),
+    /// 405 with the methods the path does have.
+    MethodNotAllowed { method: String, allow: &'static str },
+    /// 409: the record is still referenced by `count` events.
+    StillReferenced { resource: &'static str, count: i64 },
+    /// Anything else: logged once with its cause chain; the client sees `internal` and the request id.
+    Internal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl AppError {
+    pub fn client(code: ProblemCode, detail: impl Into<String>) -> Self {
+        AppError::Client { code, detail: detail.into() }
+    }
+
+    pub fn not_found(resource: &str, id: impl fmt::Display) -> Self {
+        AppError::client(ProblemCode::NotFound, format!("There is no {resource} with id {id}."))
+    }
+
+    pub fn slug_taken(resource: &str, slug: &str) -> Self {
+        AppError::client(
+            ProblemCode::SlugTaken,
+            format!("The slug '{slug}' is already used by another {resource}."),
+        )
+    }
+
+    pub fn precondition_failed(resource: &str) -> Self {
+        AppError::client(
+            ProblemCode::PreconditionFailed,
+            format!("If-Match does not match the current ETag of the {resource}."),
+        )
+    }
+
+    pub fn unauthorized() -> Self {
+        AppError::client(
+            ProblemCode::Unauthorized,
+            "This operation needs an `Authorization: Bearer <token>` header with a valid token.",
+        )
+    }
+
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn internal(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        AppError::Internal(error.into())
+    }
+
+    pub fn code(&self) -> ProblemCode {
+        match self {
+            AppError::Client { code, .. } => *code,
+            AppError::Validation(_) => ProblemCode::ValidationFailed,
+            AppError::MethodNotAllowed { .. } => ProblemCode::MethodNotAllowed,
+            AppError::StillReferenced { .. } => ProblemCode::StillReferenced,
+            AppError::Internal(_) => ProblemCode::Internal,
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let code = self.code();
+        let (detail, errors, referencing_events) = match self {
+            AppError::Client { detail, .. } => (detail.clone(), None, None),
+            AppError::Validation(errors) => {
+                let detail = match errors.len() {
+                    1 => format!("1 field is invalid: {}.", errors[0].field),
+                    n => format!(
+                        "{n} fields are invalid: {}.",
+                        errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                };
+                (detail, Some(errors.clone()), None)
+            }
+            AppError::MethodNotAllowed { method, allow } => {
+                (format!("{method} is not allowed here; allowed: {allow}."), None, None)
+            }
+            AppError::StillReferenced { resource, count } => {
+                let events = if *count == 1 { "event" } else { "events" };
+                let detail = format!(
+                    "The {resource} is still referenced by {count} {events}; delete them or point them elsewhere first."
+                );
+                (detail, None, Some(*count))
+            }
+            // The cause goes to the log, never to the client.
+            AppError::Internal(_) => (code.example_detail().to_owned(), None, None),
+        };
+        Problem {
+            type_uri: code.type_uri(),
+            title: code.title().to_owned(),
+            status: code.status().as_u16(),
+            detail,
+            code,
+            request_id: None,
+            errors,
+            referencing_events,
+        }
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppError::Internal(error) => write!(f, "internal error: {error}"),
+            other => write!(f, "{}: {}", other.code().as_str(), other.problem().detail),
+        }
+    }
+}
+
+impl std::error::Error for AppError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AppError::Internal(error) => Some(error.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        self.code().status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type(PROBLEM_JSON);
+        match self {
+            AppError::Client { code: ProblemCode::Unauthorized, .. } => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"rush-api\""));
+            }
+            AppError::MethodNotAllowed { allow, .. } => {
+                response.insert_header((header::ALLOW, *allow));
+            }
+            _ => {}
+        }
+        match serde_json::to_vec(&self.problem()) {
+            Ok(body) => response.body(body),
+            Err(_) => response.body(r#"{"type":"urn:rush-api:problem:internal","title":"Internal server error","status":500,"detail":"An unexpected error occurred.","code":"internal"}"#),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(error: diesel::result::Error) -> Self {
+        AppError::Internal(Box::new(error))
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        AppError::Internal(Box::new(error))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        AppError::Internal(Box::new(error))
+    }
+}
+
+/// The problem code actix's own errors map to, by status, for responses the framework or a
+/// middleware produced before any handler ran.
+pub fn code_for_status(status: StatusCode) -> ProblemCode {
+    match status.as_u16() {
+        401 => ProblemCode::Unauthorized,
+        404 => ProblemCode::NotFound,
+        405 => ProblemCode::MethodNotAllowed,
+        408 => ProblemCode::RequestTimeout,
+        412 => ProblemCode::PreconditionFailed,
+        413 => ProblemCode::PayloadTooLarge,
+        415 => ProblemCode::UnsupportedMediaType,
+        422 => ProblemCode::ValidationFailed,
+        503 => ProblemCode::NotReady,
+        400..=499 => ProblemCode::BadRequest,
+        _ => ProblemCode::Internal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_renders_a_problem_with_its_status_and_no_internal_text() {
+        for code in ProblemCode::ALL {
+            let status = code.status();
+            assert!(status.is_client_error() || status.is_server_error(), "{code:?}");
+            let error = match code {
+                ProblemCode::Internal => AppError::internal("SELECT * FROM programs at /srv/db.sqlite3"),
+                ProblemCode::ValidationFailed => AppError::field("name", "is required"),
+                ProblemCode::StillReferenced => AppError::StillReferenced { resource: "program", count: 2 },
+                ProblemCode::MethodNotAllowed => AppError::MethodNotAllowed { method: "PUT".into(), allow: "GET" },
+                other => AppError::client(other, other.example_detail()),
+            };
+            let response = error.error_response();
+            assert_eq!(response.status(), status, "{code:?}");
+            assert_eq!(
+                response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+                Some(PROBLEM_JSON),
+                "{code:?}"
+            );
+            let body = serde_json::to_string(&error.problem()).unwrap_or_default();
+            assert!(body.contains(&format!("\"code\":\"{}\"", code.as_str())), "{body}");
+            assert!(!body.contains("SELECT") && !body.contains("/srv"), "{body}");
+        }
+    }
+}

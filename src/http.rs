@@ -1,0 +1,48 @@
+//! HTTP mechanics written once for every resource.
+
+pub mod auth;
+pub mod body;
+pub mod conditional;
+pub mod fields;
+pub mod respond;
+pub mod middleware;
+pub mod query;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use serde::Serialize;
+
+use crate::error::AppError;
+use crate::http::conditional::IfMatch;
+use crate::http::respond::Representation;
+
+/// The `{id}` of a record path, as sent. Anything but a positive integer names no record: 404.
+#[derive(Debug)]
+pub struct RecordId(String);
+
+impl RecordId {
+    pub fn of(&self, resource: &str) -> Result<i64, AppError> {
+        match self.0.parse::<i64>() {
+            Ok(id) if id > 0 && !self.0.starts_with('+') => Ok(id),
+            _ => Err(AppError::not_found(resource, format!("'{}'", self.0))),
+        }
+    }
+}
+
+impl FromRequest for RecordId {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<RecordId, AppError>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(RecordId(request.match_info().get("id").unwrap_or_default().to_owned())))
+    }
+}
+
+/// RFC 9110 §13.1.1: a write with `If-Match` proceeds only if it names the current ETag.
+pub fn require_match(if_match: &IfMatch, current: &impl Serialize, resource: &str) -> Result<(), AppError> {
+    if if_match.allows(&Representation::of(current)?.etag) {
+        Ok(())
+    } else {
+        Err(AppError::precondition_failed(resource))
+    }
+}

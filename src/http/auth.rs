@@ -1,0 +1,40 @@
+//! Bearer authentication for writes.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::tokens;
+
+/// The caller of a write, authenticated by `Authorization: Bearer <token>`. Taking it as the
+/// first handler argument makes 401 come before anything else is looked at.
+#[derive(Debug, Clone)]
+pub struct Writer {
+    /// The token's name, for the access log and for idempotency keys.
+    pub token_name: String,
+}
+
+impl FromRequest for Writer {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Writer, AppError>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let secret = bearer_token(request);
+        let state = request.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let (Some(secret), Some(state)) = (secret, state) else { return Err(AppError::unauthorized()) };
+            let name = state.db.read(move |conn| tokens::find(conn, &secret)).await?;
+            name.map(|token_name| Writer { token_name }).ok_or_else(AppError::unauthorized)
+        })
+    }
+}
+
+fn bearer_token(request: &HttpRequest) -> Option<String> {
+    let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+}

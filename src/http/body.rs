@@ -1,0 +1,90 @@
+//! The JSON body extractor: content type, size limit and syntax, each with its own problem.
+//!
+//! It yields the parsed JSON value; turning it into a typed record (422s) is the resource's job,
+//! after authentication, existence and preconditions (RFC 9110 §13.2.1 order).
+
+use actix_web::dev::Payload;
+use actix_web::http::{Method, header};
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde_json::Value;
+
+use crate::error::{AppError, ProblemCode};
+
+/// The largest body accepted, in bytes (API.md: bodies over 1 MiB are a 413).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub const MERGE_PATCH_JSON: &str = "application/merge-patch+json";
+
+/// A request body that is well-formed JSON of an accepted media type.
+#[derive(Debug)]
+pub struct JsonBody(pub Value);
+
+impl FromRequest for JsonBody {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<JsonBody, AppError>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let checked = check_content_type(request).and_then(|()| check_declared_length(request));
+        let mut payload = payload.take();
+        Box::pin(async move {
+            checked?;
+            let mut body = Vec::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| {
+                    AppError::client(ProblemCode::BadRequest, "The request body could not be read completely.")
+                })?;
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            serde_json::from_slice(&body).map(JsonBody).map_err(|error| {
+                AppError::client(ProblemCode::MalformedJson, format!("The body is not valid JSON: {error}."))
+            })
+        })
+    }
+}
+
+fn too_large() -> AppError {
+    AppError::client(
+        ProblemCode::PayloadTooLarge,
+        format!("The body is larger than the limit of {MAX_BODY_BYTES} bytes."),
+    )
+}
+
+/// Refuses a body declared larger than the limit before reading any of it.
+fn check_declared_length(request: &HttpRequest) -> Result<(), AppError> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > MAX_BODY_BYTES as u64 => Err(too_large()),
+        _ => Ok(()),
+    }
+}
+
+fn check_content_type(request: &HttpRequest) -> Result<(), AppError> {
+    let allows_merge_patch = request.method() == Method::PATCH;
+    let expected = if allows_merge_patch {
+        "The body must be sent as application/json or application/merge-patch+json (optionally with charset=utf-8)."
+    } else {
+        "The body must be sent as application/json (optionally with charset=utf-8)."
+    };
+    let refuse = || AppError::client(ProblemCode::UnsupportedMediaType, expected);
+    let Some(value) = request.headers().get(header::CONTENT_TYPE) else { return Err(refuse()) };
+    let text = value.to_str().map_err(|_| refuse())?;
+    let mut parts = text.split(';');
+    let essence = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+    let essence_ok = essence == "application/json" || (allows_merge_patch && essence == MERGE_PATCH_JSON);
+    let parameters_ok = parts.all(|parameter| match parameter.split_once('=') {
+        Some((name, value)) => {
+            name.trim().eq_ignore_ascii_case("charset")
+                && value.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+        }
+        None => parameter.trim().is_empty(),
+    });
+    if essence_ok && parameters_ok { Ok(()) } else { Err(refuse()) }
+}

@@ -1,0 +1,328 @@
+//! Field-by-field reading of a JSON object body, collecting every problem before answering.
+//!
+//! Serde stops at the first bad field; a client fixing a form wants all of them at once, so bodies
+//! are read as a JSON object and each field is taken and checked here.
+
+use serde_json::{Map, Value};
+
+use crate::clock::{self, Micros};
+use crate::error::{AppError, FieldError};
+
+/// A field of a JSON merge patch (RFC 7396): absent leaves it, `null` clears it, a value sets it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Patch<T> {
+    Absent,
+    Null,
+    Value(T),
+}
+
+impl<T> Patch<T> {
+    /// Applies the patch to an optional field.
+    pub fn apply_optional(self, field: &mut Option<T>) {
+        match self {
+            Patch::Absent => {}
+            Patch::Null => *field = None,
+            Patch::Value(value) => *field = Some(value),
+        }
+    }
+
+    /// Applies the patch to a required field; `Null` was refused when the patch was read.
+    pub fn apply(self, field: &mut T) {
+        if let Patch::Value(value) = self {
+            *field = value;
+        }
+    }
+}
+
+/// Fields every record has that only the server sets.
+const READ_ONLY: [&str; 3] = ["id", "created_at", "updated_at"];
+
+/// A JSON object body being read field by field.
+pub struct Fields {
+    object: Map<String, Value>,
+    errors: Vec<FieldError>,
+}
+
+type Parse<'a, T> = &'a dyn Fn(&Value) -> Result<T, String>;
+
+impl Fields {
+    /// Starts reading `body`, which must be a JSON object.
+    pub fn new(body: Value) -> Result<Fields, AppError> {
+        match body {
+            Value::Object(object) => Ok(Fields { object, errors: Vec::new() }),
+            other => Err(AppError::field(
+                "body",
+                format!("must be a JSON object, not {}", json_kind(&other)),
+            )),
+        }
+    }
+
+    fn error(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    fn take<T>(&mut self, name: &str, parse: Parse<'_, T>) -> Result<Patch<T>, ()> {
+        match self.object.remove(name) {
+            None => Ok(Patch::Absent),
+            Some(Value::Null) => Ok(Patch::Null),
+            Some(value) => parse(&value).map(Patch::Value).map_err(|message| self.error(name, message)),
+        }
+    }
+
+    /// A field a create must carry. `None` means it was invalid (and the error is recorded).
+    pub fn required<T>(&mut self, name: &str, parse: Parse<'_, T>) -> Option<T> {
+        match self.take(name, parse) {
+            Ok(Patch::Value(value)) => Some(value),
+            Ok(Patch::Absent) => {
+                self.error(name, "is required");
+                None
+            }
+            Ok(Patch::Null) => {
+                self.error(name, "must not be null");
+                None
+            }
+            Err(()) => None,
+        }
+    }
+
+    /// A field a create may leave out or set to `null`.
+    pub fn optional<T>(&mut self, name: &str, parse: Parse<'_, T>) -> Option<T> {
+        match self.take(name, parse) {
+            Ok(Patch::Value(value)) => Some(value),
+            Ok(Patch::Absent | Patch::Null) | Err(()) => None,
+        }
+    }
+
+    /// A non-nullable field with a default when absent.
+    pub fn defaulted<T>(&mut self, name: &str, default: T, parse: Parse<'_, T>) -> Option<T> {
+        match self.take(name, parse) {
+            Ok(Patch::Value(value)) => Some(value),
+            Ok(Patch::Absent) => Some(default),
+            Ok(Patch::Null) => {
+                self.error(name, "must not be null");
+                None
+            }
+            Err(()) => None,
+        }
+    }
+
+    /// A patch of a field that cannot be cleared.
+    pub fn patch_required<T>(&mut self, name: &str, parse: Parse<'_, T>) -> Patch<T> {
+        match self.take(name, parse) {
+            Ok(Patch::Null) => {
+                self.error(name, "must not be null");
+                Patch::Absent
+            }
+            Ok(patch) => patch,
+            Err(()) => Patch::Absent,
+        }
+    }
+
+    /// A patch of an optional field: `null` clears it.
+    pub fn patch_optional<T>(&mut self, name: &str, parse: Parse<'_, T>) -> Patch<T> {
+        self.take(name, parse).unwrap_or(Patch::Absent)
+    }
+
+    /// Records a rule that involves more than one field (checked on the resulting record).
+    pub fn check(&mut self, ok: bool, field: &str, message: &str) {
+        if !ok {
+            self.error(field, message);
+        }
+    }
+
+    /// Ends reading: every field not taken is unknown or read-only. Fails with all errors found.
+    pub fn finish(mut self) -> Result<(), AppError> {
+        let mut leftover: Vec<String> = self.object.keys().cloned().collect();
+        leftover.sort();
+        for name in leftover {
+            let message = if READ_ONLY.contains(&name.as_str()) {
+                "is set by the server and cannot be given"
+            } else {
+                "is not a known field"
+            };
+            self.error(&name, message);
+        }
+        if self.errors.is_empty() { Ok(()) } else { Err(AppError::Validation(self.errors)) }
+    }
+
+    /// Whether any error has been recorded so far.
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn as_str(value: &Value) -> Result<&str, String> {
+    value.as_str().ok_or_else(|| format!("must be a string, not {}", json_kind(value)))
+}
+
+/// Checks a length in characters (Unicode scalar values), as the contract counts them.
+pub fn check_length(text: &str, min: usize, max: usize) -> Result<(), String> {
+    let length = text.chars().count();
+    if length < min || length > max {
+        return Err(if min == 0 {
+            format!("must be at most {max} characters long")
+        } else {
+            format!("must be {min} to {max} characters long")
+        });
+    }
+    Ok(())
+}
+
+/// A string of `min..=max` characters, stored as sent.
+pub fn text(min: usize, max: usize) -> impl Fn(&Value) -> Result<String, String> {
+    move |value| {
+        let text = as_str(value)?;
+        check_length(text, min, max)?;
+        Ok(text.to_owned())
+    }
+}
+
+pub const SLUG_MAX: usize = 80;
+
+pub fn is_slug(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= SLUG_MAX
+        && text.split('-').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+}
+
+/// A slug: `^[a-z0-9]+(-[a-z0-9]+)*$`, at most 80 characters.
+pub fn slug(value: &Value) -> Result<String, String> {
+    let text = as_str(value)?;
+    if is_slug(text) {
+        Ok(text.to_owned())
+    } else {
+        Err("must be lower-case letters and digits in groups joined by single hyphens (^[a-z0-9]+(-[a-z0-9]+)*$), at most 80 characters".to_owned())
+    }
+}
+
+/// An email address: one `@`, a plausible local part and a dotted domain, at most 254 characters.
+pub fn email(value: &Value) -> Result<String, String> {
+    let text = as_str(value)?;
+    const MESSAGE: &str = "must be a valid email address such as gme@example.org";
+    if text.len() > 254 {
+        return Err(MESSAGE.to_owned());
+    }
+    let Some((local, domain)) = text.split_once('@') else { return Err(MESSAGE.to_owned()) };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if local_ok && domain_ok { Ok(text.to_owned()) } else { Err(MESSAGE.to_owned()) }
+}
+
+/// An absolute `http` or `https` URL with a host, at most 2,048 characters.
+pub fn url(value: &Value) -> Result<String, String> {
+    let text = as_str(value)?;
+    const MESSAGE: &str = "must be an absolute http or https URL such as https://www.rush.edu/";
+    let lower = text.to_ascii_lowercase();
+    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
+    let Some(rest) = rest else { return Err(MESSAGE.to_owned()) };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = match host.rsplit_once(':') {
+        Some((name, port)) if !name.ends_with(']') || host.starts_with('[') => {
+            if !port.is_empty() && port.parse::<u16>().is_err() {
+                return Err(MESSAGE.to_owned());
+            }
+            name
+        }
+        _ => host,
+    };
+    let valid = text.len() <= 2048
+        && !host.is_empty()
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+        && host.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'));
+    if valid { Ok(text.to_owned()) } else { Err(MESSAGE.to_owned()) }
+}
+
+/// An integer in `min..=max` (a JSON number without a fractional part).
+pub fn integer(min: i64, max: i64) -> impl Fn(&Value) -> Result<i64, String> {
+    move |value| match value.as_i64() {
+        Some(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("must be an integer from {min} to {max}")),
+    }
+}
+
+/// An integer in `min..=max` that fits the 32-bit columns.
+pub fn small_integer(min: i32, max: i32) -> impl Fn(&Value) -> Result<i32, String> {
+    move |value| match value.as_i64().and_then(|n| i32::try_from(n).ok()) {
+        Some(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("must be an integer from {min} to {max}")),
+    }
+}
+
+/// The id of another record: a positive integer.
+pub fn record_id(value: &Value) -> Result<i64, String> {
+    integer(1, i64::MAX)(value).map_err(|_| "must be the id of a record (a positive integer)".to_owned())
+}
+
+pub fn boolean(value: &Value) -> Result<bool, String> {
+    value.as_bool().ok_or_else(|| format!("must be true or false, not {}", json_kind(value)))
+}
+
+pub fn date(value: &Value) -> Result<String, String> {
+    clock::parse_date(as_str(value)?).map_err(str::to_owned)
+}
+
+pub fn instant(value: &Value) -> Result<Micros, String> {
+    clock::parse_instant(as_str(value)?).map_err(str::to_owned)
+}
+
+/// One of the values of a wire enumeration.
+pub fn one_of<E: crate::wire::WireEnum>(value: &Value) -> Result<E, String> {
+    let text = as_str(value)?;
+    E::parse(text).ok_or_else(|| E::expected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn urls_must_be_absolute_http() {
+        for good in ["https://www.rush.edu/", "http://localhost:8080/x?y=1#z", "https://example.org"] {
+            assert!(url(&json!(good)).is_ok(), "{good}");
+        }
+        for bad in ["ftp://x.org", "https://", "www.rush.edu", "https://a b.org", "/relative", "https://x.org:99999/"] {
+            assert!(url(&json!(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails_need_a_local_part_and_a_dotted_domain() {
+        assert!(email(&json!("gme@rush.edu")).is_ok());
+        for bad in ["gme", "@rush.edu", "gme@rush", "gme@@rush.edu", "g me@rush.edu", "gme@-rush.edu"] {
+            assert!(email(&json!(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn lengths_count_characters_not_bytes() {
+        assert!(text(1, 3)(&json!("ééé")).is_ok());
+        assert!(text(1, 3)(&json!("éééé")).is_err());
+        assert!(text(1, 3)(&json!("")).is_err());
+    }
+}

@@ -1,0 +1,203 @@
+//! The outermost middleware: request ids, problem+json for every error (the framework's own
+//! included), panics turned into 500 problems, and one access-log line per request.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::HttpResponse;
+use futures_util::FutureExt;
+
+use crate::error::{AppError, PROBLEM_JSON, code_for_status};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const MAX_REQUEST_ID_LENGTH: usize = 128;
+
+pub async fn request_context(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let request_id = client_request_id(&request).unwrap_or_else(fresh_request_id);
+    let method = request.method().clone();
+    let path = request.path().to_owned();
+
+    // The request cannot be cloned before routing (actix needs it unshared), so errors raised
+    // outside a handler response and panics are answered through `Answered` below.
+    let outcome = match AssertUnwindSafe(next.call(request)).catch_unwind().await {
+        Ok(Ok(response)) => {
+            let (request, response) = response.map_into_boxed_body().into_parts();
+            Ok((request, response))
+        }
+        Ok(Err(error)) => Err(HttpResponse::from_error(error)),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "non-string panic payload".to_owned());
+            Err(HttpResponse::from_error(AppError::internal(format!("handler panicked: {message}"))))
+        }
+    };
+    let response = match &outcome {
+        Ok((_, response)) | Err(response) => response,
+    };
+    let status = response.status();
+    if status.is_server_error() {
+        let cause = response.error().map_or_else(|| "no error attached".to_owned(), cause_chain);
+        log::error!("{method} {path} -> {}: {cause} (request_id={request_id})", status.as_u16());
+    }
+    log::info!(
+        target: "rush_api::access",
+        "{method} {path} {} {:.3}ms request_id={request_id}",
+        status.as_u16(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+
+    let finish = |response: HttpResponse| async {
+        let mut response = if status.is_client_error() || status.is_server_error() {
+            as_problem(response, &path, &request_id).await
+        } else {
+            response
+        };
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert(REQUEST_ID, value);
+        }
+        response
+    };
+    match outcome {
+        Ok((request, response)) => Ok(ServiceResponse::new(request, finish(response).await)),
+        Err(response) => Err(Answered::from(finish(response).await).await.into()),
+    }
+}
+
+/// A finished response travelling as an error, for the paths where no request is at hand to
+/// build a `ServiceResponse`; actix renders it unchanged.
+#[derive(Debug)]
+struct Answered {
+    status: actix_web::http::StatusCode,
+    headers: header::HeaderMap,
+    body: actix_web::web::Bytes,
+}
+
+impl Answered {
+    async fn from(response: HttpResponse) -> Answered {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = actix_web::body::to_bytes(response.into_body()).await.unwrap_or_default();
+        Answered { status, headers, body }
+    }
+}
+
+impl std::fmt::Display for Answered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "answered with {}", self.status)
+    }
+}
+
+impl actix_web::ResponseError for Answered {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::with_body(self.status, BoxBody::new(self.body.clone()));
+        for (name, value) in &self.headers {
+            response.headers_mut().append(name.clone(), value.clone());
+        }
+        response
+    }
+}
+
+/// The error and its sources, outermost first, for the log only.
+fn cause_chain(error: &actix_web::Error) -> String {
+    let mut chain = error.to_string();
+    if let Some(app_error) = error.as_error::<AppError>() {
+        let mut source = std::error::Error::source(app_error);
+        while let Some(cause) = source {
+            chain.push_str(": ");
+            chain.push_str(&cause.to_string());
+            source = cause.source();
+        }
+    }
+    chain
+}
+
+/// Makes an error response a problem document carrying the request id. Responses the framework
+/// or a middleware produced in its own format (default 404, actix-cors rejections, payload
+/// errors) are replaced by the problem for their status, keeping their headers (`Allow`, CORS).
+async fn as_problem(response: HttpResponse, path: &str, request_id: &str) -> HttpResponse {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    let (head, body) = response.into_parts();
+    let mut problem = match is_problem {
+        true => actix_web::body::to_bytes(body)
+            .await
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok()),
+        false => None,
+    }
+    .unwrap_or_else(|| {
+        let code = code_for_status(status);
+        let allow = head.headers().get(header::ALLOW).and_then(|v| v.to_str().ok());
+        let detail = match (status.as_u16(), allow) {
+            (404, _) => format!("There is nothing at {path}."),
+            (405, Some(allow)) => format!("This method is not allowed at {path}; allowed: {allow}."),
+            _ => status.canonical_reason().map_or_else(|| code.title().to_owned(), |r| format!("{r}.")),
+        };
+        serde_json::to_value(AppError::client(code, detail).problem()).unwrap_or_default()
+    });
+    if let Some(object) = problem.as_object_mut() {
+        object.insert("status".to_owned(), status.as_u16().into());
+        object.insert("request_id".to_owned(), request_id.into());
+    }
+    let bytes = serde_json::to_vec(&problem).unwrap_or_default();
+    let mut rebuilt = head.set_body(BoxBody::new(bytes));
+    rebuilt.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    rebuilt.headers_mut().remove(header::CONTENT_LENGTH);
+    rebuilt
+}
+
+/// The client's `X-Request-Id` when it is safe to reflect: 1 to 128 visible ASCII characters.
+fn client_request_id(request: &ServiceRequest) -> Option<String> {
+    let value = request.headers().get(REQUEST_ID)?.to_str().ok()?;
+    let acceptable = !value.is_empty()
+        && value.len() <= MAX_REQUEST_ID_LENGTH
+        && value.bytes().all(|b| b.is_ascii_graphic());
+    acceptable.then(|| value.to_owned())
+}
+
+/// A fresh id: a random per-process prefix and a counter, unique without a syscall per request.
+fn fresh_request_id() -> String {
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| {
+        let mut bytes = [0u8; 6];
+        // Without randomness the ids are still unique within the process.
+        let _ = getrandom::fill(&mut bytes);
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    });
+    format!("{prefix}-{:08x}", COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The default service: a problem for any path that is not routed.
+pub async fn no_route(request: actix_web::HttpRequest) -> Result<HttpResponse, AppError> {
+    Err(AppError::client(crate::error::ProblemCode::NotFound, format!("There is nothing at {}.", request.path())))
+}
+
+/// A resource's default service: 405 with the methods it does have.
+pub fn method_not_allowed(
+    allow: &'static str,
+) -> impl Fn(actix_web::HttpRequest) -> std::future::Ready<Result<HttpResponse, AppError>> + Clone {
+    move |request| {
+        std::future::ready(Err(AppError::MethodNotAllowed { method: request.method().to_string(), allow }))
+    }
+}

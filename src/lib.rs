@@ -1,0 +1,36 @@
+//! rush-api: RUSH University System for Health's programs, initiatives and events as a JSON REST API.
+
+/// Shared state, the application builder and the server.
+pub mod app;
+/// The command line.
+pub mod cli;
+/// Wire and database timestamps.
+pub mod clock;
+/// Configuration from the environment.
+pub mod config;
+/// Pools, pragmas, migrations and the read/write entry points.
+pub mod db;
+/// `/openapi.json` and `/docs`.
+pub mod docs;
+/// The one error type and its problem+json rendering.
+pub mod error;
+/// Liveness and readiness.
+pub mod health;
+/// HTTP mechanics shared by every resource.
+pub mod http;
+/// The OpenAPI document.
+pub mod openapi;
+/// Training programs.
+pub mod programs;
+/// The URL surface.
+pub mod routes;
+/// Diesel's table definitions.
+pub mod schema;
+/// The bundled dataset.
+pub mod seed;
+/// Slug derivation.
+pub mod slugs;
+/// Write tokens.
+pub mod tokens;
+/// Wire enumerations.
+pub mod wire;

@@ -1,0 +1,187 @@
+//! The OpenAPI 3.1 document, generated from the handlers and wire types.
+
+use serde_json::json;
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::example::ExampleBuilder;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr, Response};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::{AppError, FieldError, PROBLEM_JSON, Problem, ProblemCode};
+use crate::{health, programs};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "RUSH API",
+        description = "Residency and fellowship programs, community health initiatives and events of RUSH University System for Health.\n\n\
+Reads are public. Writes need `Authorization: Bearer <token>` (tokens come from `rush-api token create`).\n\n\
+Every error is `application/problem+json` (RFC 9457) with a stable `code`; a 422 lists every invalid field or parameter in `errors`. \
+Every response carries `X-Request-Id`.",
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    servers((url = "/", description = "This server")),
+    paths(
+        programs::handlers::list_programs,
+        programs::handlers::create_program,
+        programs::handlers::get_program,
+        programs::handlers::update_program,
+        programs::handlers::delete_program,
+        health::healthz,
+        health::readyz,
+    ),
+    components(schemas(Problem, FieldError, ProblemCode)),
+    tags(
+        (name = "programs", description = "Residency, fellowship and allied-health training programs."),
+        (name = "operations", description = "Liveness and readiness for load balancers and orchestrators."),
+    ),
+    modifiers(&Contract)
+)]
+pub struct ApiDoc;
+
+/// The parts of the contract that hold for every operation: the bearer scheme, the problem
+/// responses each kind of operation can give, and `X-Request-Id` on every response.
+struct Contract;
+
+impl Modify for Contract {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A write token from `rush-api token create`."))
+                    .build(),
+            ),
+        );
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let is_record = path.ends_with("{id}");
+            let is_api = path.starts_with("/api/");
+            let operations = [
+                (&mut item.get, Kind::Read),
+                (&mut item.post, Kind::Create),
+                (&mut item.patch, Kind::Update),
+                (&mut item.delete, Kind::Delete),
+            ];
+            for (operation, kind) in operations {
+                let Some(operation) = operation.as_mut() else { continue };
+                for code in problem_codes(path, kind, is_record, is_api) {
+                    add_problem(operation, code);
+                }
+                add_request_id_header(operation);
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Read,
+    Create,
+    Update,
+    Delete,
+}
+
+/// The problem codes an operation can answer with, in the order RFC 9110 §13.2.1 checks them.
+fn problem_codes(path: &str, kind: Kind, is_record: bool, is_api: bool) -> Vec<ProblemCode> {
+    let has_slug = path.starts_with("/api/v1/programs") || path.starts_with("/api/v1/initiatives");
+    let mut codes = Vec::new();
+    if !is_api {
+        if path == "/readyz" {
+            codes.push(ProblemCode::NotReady);
+        }
+        return codes;
+    }
+    if kind != Kind::Read {
+        codes.push(ProblemCode::Unauthorized);
+    }
+    if matches!(kind, Kind::Create | Kind::Update) {
+        codes.extend([ProblemCode::MalformedJson, ProblemCode::PayloadTooLarge, ProblemCode::UnsupportedMediaType]);
+    }
+    if is_record {
+        codes.push(ProblemCode::NotFound);
+    }
+    if matches!(kind, Kind::Update | Kind::Delete) {
+        codes.push(ProblemCode::PreconditionFailed);
+    }
+    match kind {
+        Kind::Create | Kind::Update if has_slug => codes.push(ProblemCode::SlugTaken),
+        Kind::Delete if has_slug => codes.push(ProblemCode::StillReferenced),
+        _ => {}
+    }
+    if matches!(kind, Kind::Create | Kind::Update) || (kind == Kind::Read && !is_record) {
+        codes.push(ProblemCode::ValidationFailed);
+    }
+    codes.push(ProblemCode::Internal);
+    codes
+}
+
+fn example_error(code: ProblemCode) -> AppError {
+    match code {
+        ProblemCode::ValidationFailed => AppError::Validation(vec![
+            FieldError::new("name", "must be 1 to 200 characters long"),
+            FieldError::new("campus", "must be one of: rush_university_medical_center, rush_oak_park_hospital, rush_copley_medical_center"),
+        ]),
+        ProblemCode::StillReferenced => AppError::StillReferenced { resource: "program", count: 3 },
+        ProblemCode::MethodNotAllowed => AppError::MethodNotAllowed { method: "PUT".to_owned(), allow: "GET, HEAD, PATCH, DELETE" },
+        other => AppError::client(other, other.example_detail()),
+    }
+}
+
+fn add_problem(operation: &mut Operation, code: ProblemCode) {
+    let status = code.status().as_u16().to_string();
+    let mut problem = example_error(code).problem();
+    problem.request_id = Some("6f1c9a8e2b7d-0000002a".to_owned());
+    let example = ExampleBuilder::new()
+        .summary(code.title())
+        .value(Some(serde_json::to_value(&problem).unwrap_or_else(|_| json!({}))))
+        .build();
+    let responses = &mut operation.responses.responses;
+    let response = responses.entry(status).or_insert_with(|| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(code.title())
+                .content(PROBLEM_JSON, ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
+                .build(),
+        )
+    });
+    if let RefOr::T(Response { content, description, .. }) = response {
+        if !description.contains(code.as_str()) {
+            *description = format!("{description}; `{}`", code.as_str()).replacen(&format!("{}; ", code.title()), "", 0);
+        }
+        if let Some(content) = content.get_mut(PROBLEM_JSON) {
+            content.examples.insert(code.as_str().to_owned(), RefOr::T(example));
+        }
+    }
+}
+
+fn add_request_id_header(operation: &mut Operation) {
+    for response in operation.responses.responses.values_mut() {
+        if let RefOr::T(response) = response {
+            response.headers.insert(
+                "X-Request-Id".to_owned(),
+                HeaderBuilder::new()
+                    .schema(ObjectBuilder::new().schema_type(Type::String))
+                    .description(Some("The client's request id if it sent a usable one (1 to 128 visible ASCII characters), otherwise a fresh one."))
+                    .build(),
+            );
+        }
+    }
+}
+
+/// The document as served at `/openapi.json`, printed by `rush-api openapi` and committed at
+/// `openapi/openapi.json`: pretty JSON with a final newline.
+pub fn spec_json() -> String {
+    match ApiDoc::openapi().to_pretty_json() {
+        Ok(mut json) => {
+            json.push('\n');
+            json
+        }
+        Err(error) => format!("{{\"error\": \"the OpenAPI document could not be serialized: {error}\"}}\n"),
+    }
+}

@@ -1,0 +1,6 @@
+//! Residency, fellowship and allied-health training programs.
+
+pub mod api;
+pub mod handlers;
+pub mod model;
+pub mod store;

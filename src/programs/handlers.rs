@@ -1,0 +1,170 @@
+//! Program endpoints: extract, check, one database call, respond.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::http::auth::Writer;
+use crate::http::body::JsonBody;
+use crate::http::conditional::IfMatch;
+use crate::http::respond::{self, ListMeta, Representation};
+use crate::http::{RecordId, require_match};
+use crate::programs::api::{Campus, NewProgram, Program, ProgramPatch, ProgramPatchDoc, ProgramQuery, ProgramType};
+use crate::programs::store;
+
+/// A page of programs.
+#[derive(ToSchema)]
+#[allow(dead_code, reason = "documents the list envelope; lists are serialized by respond::list")]
+pub struct ProgramList {
+    data: Vec<Program>,
+    meta: ListMeta,
+}
+
+/// The query parameters of `GET /api/v1/programs`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "documents the query; it is read by ProgramQuery::from_request")]
+pub struct ProgramListParams {
+    /// Page size, 1 to 100.
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    limit: Option<i64>,
+    /// How many matching records to skip, at least 0.
+    #[param(minimum = 0, default = 0)]
+    offset: Option<i64>,
+    /// Comma-separated sort fields, each optionally prefixed with `-` for descending:
+    /// `name` (the default), `specialty`, `created_at`, `updated_at`. Ties break by `id`.
+    #[param(pattern = r"^-?(name|specialty|created_at|updated_at)(,-?(name|specialty|created_at|updated_at))*$", example = "-updated_at,name")]
+    sort: Option<String>,
+    /// Only programs of this type.
+    program_type: Option<ProgramType>,
+    /// Only programs on this campus.
+    campus: Option<Campus>,
+    /// Only programs with exactly this specialty (case-sensitive).
+    #[param(min_length = 1, max_length = 120, example = "Internal Medicine")]
+    specialty: Option<String>,
+    /// Only programs that do (`true`) or do not (`false`) accept applications.
+    accepting_applications: Option<bool>,
+    /// Case-insensitive text that the name or description contains.
+    #[param(min_length = 1, max_length = 200, example = "medicine")]
+    q: Option<String>,
+}
+
+/// List programs
+///
+/// Residency, fellowship and allied-health programs, filtered and sorted, a page at a time. The
+/// `Link` header (RFC 8288) gives the `next` and `prev` pages with the same filters and sort.
+#[utoipa::path(
+    get, path = "/api/v1/programs", tag = "programs", operation_id = "list_programs",
+    params(ProgramListParams),
+    security(()),
+    responses((status = 200, description = "A page of programs.", body = ProgramList,
+        headers(("Link" = String, description = "RFC 8288 links to the `next` and `prev` pages, where they exist."))))
+)]
+pub async fn list_programs(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, AppError> {
+    let (query, pairs) = ProgramQuery::from_request(&request)?;
+    let (limit, offset) = (query.list.limit, query.list.offset);
+    let (programs, total) = state.db.read(move |conn| store::list(conn, &query)).await?;
+    respond::list(&request, &pairs, &programs, ListMeta { total, limit, offset })
+}
+
+/// Get a program
+///
+/// One program by id, with a strong `ETag`. A matching `If-None-Match` answers `304`.
+#[utoipa::path(
+    get, path = "/api/v1/programs/{id}", tag = "programs", operation_id = "get_program",
+    params(("id" = i64, Path, description = "The program's id.", minimum = 1)),
+    security(()),
+    responses(
+        (status = 200, description = "The program.", body = Program,
+            headers(("ETag" = String, description = "Strong entity tag of this representation."))),
+        (status = 304, description = "The client's copy (`If-None-Match`) is current.",
+            headers(("ETag" = String, description = "Strong entity tag of the current representation."))),
+    )
+)]
+pub async fn get_program(state: web::Data<AppState>, id: RecordId, request: HttpRequest) -> Result<HttpResponse, AppError> {
+    let id = id.of("program")?;
+    let program = state.db.read(move |conn| store::get(conn, id)).await?;
+    Ok(Representation::of(&program)?.read(&request))
+}
+
+/// Create a program
+///
+/// Creates a program. The slug is derived from the name when omitted; an explicit slug that is
+/// taken is a `409`.
+#[utoipa::path(
+    post, path = "/api/v1/programs", tag = "programs", operation_id = "create_program",
+    request_body(content = NewProgram, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses((status = 201, description = "The created program.", body = Program, headers(
+        ("Location" = String, description = "The URL of the new program."),
+        ("ETag" = String, description = "Strong entity tag of the new program."),
+    )))
+)]
+pub async fn create_program(_writer: Writer, state: web::Data<AppState>, body: JsonBody) -> Result<HttpResponse, AppError> {
+    let record = NewProgram::from_json(body.0)?;
+    let program = state.db.write(move |conn, now| store::create(conn, record, now)).await?;
+    let location = format!("/api/v1/programs/{}", program.id);
+    Ok(Representation::of(&program)?.created(location))
+}
+
+/// Update a program
+///
+/// Applies a JSON merge patch (RFC 7396): absent fields stay, `null` clears an optional field. A
+/// patch that changes nothing leaves `updated_at` and the `ETag` as they were. With `If-Match`,
+/// the update happens only if the program is still as the client last saw it.
+#[utoipa::path(
+    patch, path = "/api/v1/programs/{id}", tag = "programs", operation_id = "update_program",
+    params(
+        ("id" = i64, Path, description = "The program's id.", minimum = 1),
+        ("If-Match" = Option<String>, Header, description = "Update only if the current `ETag` is one of these (or `*`)."),
+    ),
+    request_body(content(
+        (ProgramPatchDoc = "application/merge-patch+json"),
+        (ProgramPatchDoc = "application/json"),
+    )),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The program after the patch.", body = Program,
+        headers(("ETag" = String, description = "Strong entity tag of the program after the patch."))))
+)]
+pub async fn update_program(
+    _writer: Writer,
+    state: web::Data<AppState>,
+    id: RecordId,
+    request: HttpRequest,
+    body: JsonBody,
+) -> Result<HttpResponse, AppError> {
+    let id = id.of("program")?;
+    let if_match = IfMatch::from_request(&request);
+    let program = state
+        .db
+        .write(move |conn, now| {
+            store::update(conn, id, |current| require_match(&if_match, current, "program"), || ProgramPatch::from_json(body.0), now)
+        })
+        .await?;
+    Ok(Representation::of(&program)?.respond(StatusCode::OK))
+}
+
+/// Delete a program
+///
+/// Deletes a program. Refused with `409 still_referenced` while events reference it. Its id is
+/// never reused.
+#[utoipa::path(
+    delete, path = "/api/v1/programs/{id}", tag = "programs", operation_id = "delete_program",
+    params(
+        ("id" = i64, Path, description = "The program's id.", minimum = 1),
+        ("If-Match" = Option<String>, Header, description = "Delete only if the current `ETag` is one of these (or `*`)."),
+    ),
+    security(("bearer" = [])),
+    responses((status = 204, description = "The program is deleted."))
+)]
+pub async fn delete_program(_writer: Writer, state: web::Data<AppState>, id: RecordId, request: HttpRequest) -> Result<HttpResponse, AppError> {
+    let id = id.of("program")?;
+    let if_match = IfMatch::from_request(&request);
+    state
+        .db
+        .write(move |conn, _now| store::delete(conn, id, |current| require_match(&if_match, current, "program")))
+        .await?;
+    Ok(respond::no_content())
+}

@@ -1,0 +1,152 @@
+//! Program queries. No HTTP here: callers pass a connection, inside a transaction for writes.
+
+use diesel::prelude::*;
+
+use crate::clock::Micros;
+use crate::db::{self, Backend, Conn};
+use crate::error::AppError;
+use crate::programs::api::{NewProgram, Program, ProgramPatch, ProgramQuery, ProgramSort};
+use crate::programs::model::{ProgramChanges, ProgramRow};
+use crate::schema::{events, programs};
+use crate::slugs;
+use crate::wire::WireEnum;
+
+const RESOURCE: &str = "program";
+
+fn filtered(query: &ProgramQuery) -> programs::BoxedQuery<'static, Backend> {
+    let mut select = programs::table.into_boxed();
+    if let Some(program_type) = query.program_type {
+        select = select.filter(programs::program_type.eq(program_type.as_str()));
+    }
+    if let Some(campus) = query.campus {
+        select = select.filter(programs::campus.eq(campus.as_str()));
+    }
+    if let Some(specialty) = &query.specialty {
+        select = select.filter(programs::specialty.eq(specialty.clone()));
+    }
+    if let Some(accepting) = query.accepting_applications {
+        select = select.filter(programs::accepting_applications.eq(accepting));
+    }
+    if let Some(text) = &query.q {
+        select = select.filter(programs::search_text.like(db::contains_pattern(text)).escape('\\'));
+    }
+    select
+}
+
+/// One page of the programs matching `query`, and how many match in all.
+pub fn list(conn: &mut Conn, query: &ProgramQuery) -> Result<(Vec<Program>, i64), AppError> {
+    let total = filtered(query).count().get_result::<i64>(conn)?;
+    let mut select = filtered(query);
+    for key in &query.list.sort {
+        select = match (key.field, key.descending) {
+            (ProgramSort::Name, false) => select.then_order_by(programs::name.asc()),
+            (ProgramSort::Name, true) => select.then_order_by(programs::name.desc()),
+            (ProgramSort::Specialty, false) => select.then_order_by(programs::specialty.asc()),
+            (ProgramSort::Specialty, true) => select.then_order_by(programs::specialty.desc()),
+            (ProgramSort::CreatedAt, false) => select.then_order_by(programs::created_at.asc()),
+            (ProgramSort::CreatedAt, true) => select.then_order_by(programs::created_at.desc()),
+            (ProgramSort::UpdatedAt, false) => select.then_order_by(programs::updated_at.asc()),
+            (ProgramSort::UpdatedAt, true) => select.then_order_by(programs::updated_at.desc()),
+        };
+    }
+    let rows: Vec<ProgramRow> = select
+        .then_order_by(programs::id.asc())
+        .limit(query.list.limit)
+        .offset(query.list.offset)
+        .select(ProgramRow::as_select())
+        .load(conn)?;
+    let programs = rows.into_iter().map(ProgramRow::into_program).collect::<Result<_, _>>()?;
+    Ok((programs, total))
+}
+
+fn find_row(conn: &mut Conn, id: i64) -> Result<ProgramRow, AppError> {
+    programs::table
+        .find(id)
+        .select(ProgramRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found(RESOURCE, id))
+}
+
+pub fn get(conn: &mut Conn, id: i64) -> Result<Program, AppError> {
+    find_row(conn, id)?.into_program()
+}
+
+pub fn exists(conn: &mut Conn, id: i64) -> Result<bool, AppError> {
+    Ok(programs::table.find(id).count().get_result::<i64>(conn)? > 0)
+}
+
+/// The slug a record gets: the explicit one if free (409 otherwise), or one derived from `name`.
+fn settle_slug(conn: &mut Conn, explicit: Option<&str>, name: &str, except_id: Option<i64>) -> Result<String, AppError> {
+    let others = programs::table.filter(programs::id.ne(except_id.unwrap_or(0)));
+    if let Some(slug) = explicit {
+        let taken = others.filter(programs::slug.eq(slug)).count().get_result::<i64>(conn)? > 0;
+        return if taken { Err(AppError::slug_taken(RESOURCE, slug)) } else { Ok(slug.to_owned()) };
+    }
+    let base = slugs::derive(name, RESOURCE);
+    let taken: Vec<String> = others.filter(programs::slug.like(format!("{base}%"))).select(programs::slug).load(conn)?;
+    Ok(slugs::first_free(&base, &taken))
+}
+
+fn write_error(error: diesel::result::Error, slug: &str) -> AppError {
+    if db::is_unique_violation(&error) { AppError::slug_taken(RESOURCE, slug) } else { error.into() }
+}
+
+pub fn create(conn: &mut Conn, record: NewProgram, now: Micros) -> Result<Program, AppError> {
+    let slug = settle_slug(conn, record.slug.as_deref(), &record.name, None)?;
+    let row = ProgramChanges::new(record, slug.clone(), now, now);
+    diesel::insert_into(programs::table)
+        .values(&row)
+        .returning(ProgramRow::as_returning())
+        .get_result(conn)
+        .map_err(|error| write_error(error, &slug))?
+        .into_program()
+}
+
+/// Applies `patch` to program `id` after `precondition` accepted the current record. A patch that
+/// changes nothing writes nothing, so `updated_at` and the ETag stay.
+pub fn update(
+    conn: &mut Conn,
+    id: i64,
+    precondition: impl FnOnce(&Program) -> Result<(), AppError>,
+    patch: impl FnOnce() -> Result<ProgramPatch, AppError>,
+    now: Micros,
+) -> Result<Program, AppError> {
+    let row = find_row(conn, id)?;
+    let current = row.clone().into_program()?;
+    precondition(&current)?;
+    let before = row.to_new()?;
+    let after = patch()?.apply(before.clone())?;
+    if after == before {
+        return Ok(current);
+    }
+    let slug = match &after.slug {
+        Some(slug) if *slug == row.slug => slug.clone(),
+        explicit => settle_slug(conn, explicit.as_deref(), &after.name, Some(id))?,
+    };
+    let changes = ProgramChanges::new(after, slug.clone(), row.created_at, now);
+    diesel::update(programs::table.find(id))
+        .set(&changes)
+        .returning(ProgramRow::as_returning())
+        .get_result(conn)
+        .map_err(|error| write_error(error, &slug))?
+        .into_program()
+}
+
+/// Deletes program `id` after `precondition` accepted it, unless events still reference it.
+pub fn delete(conn: &mut Conn, id: i64, precondition: impl FnOnce(&Program) -> Result<(), AppError>) -> Result<(), AppError> {
+    let current = get(conn, id)?;
+    precondition(&current)?;
+    let referencing = events::table.filter(events::program_id.eq(id)).count().get_result::<i64>(conn)?;
+    if referencing > 0 {
+        return Err(AppError::StillReferenced { resource: RESOURCE, count: referencing });
+    }
+    diesel::delete(programs::table.find(id)).execute(conn).map_err(|error| {
+        if db::is_foreign_key_violation(&error) {
+            AppError::StillReferenced { resource: RESOURCE, count: 1 }
+        } else {
+            error.into()
+        }
+    })?;
+    Ok(())
+}

@@ -1,0 +1,90 @@
+// Kept in step with migrations/ by hand; the column types are the ones `diesel print-schema`
+// gives, except that integer ids and timestamps are BigInt (SQLite integers are 64-bit, and the
+// PostgreSQL schema uses BIGINT for them).
+
+diesel::table! {
+    programs (id) {
+        id -> BigInt,
+        name -> Text,
+        slug -> Text,
+        program_type -> Text,
+        specialty -> Text,
+        department -> Nullable<Text>,
+        campus -> Text,
+        description -> Nullable<Text>,
+        duration_years -> Integer,
+        positions_per_year -> Nullable<Integer>,
+        accreditor -> Nullable<Text>,
+        accreditation_id -> Nullable<Text>,
+        director_name -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        website_url -> Nullable<Text>,
+        accepting_applications -> Bool,
+        application_deadline -> Nullable<Text>,
+        search_text -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    initiatives (id) {
+        id -> BigInt,
+        name -> Text,
+        slug -> Text,
+        summary -> Nullable<Text>,
+        description -> Nullable<Text>,
+        category -> Text,
+        lead_office -> Nullable<Text>,
+        status -> Text,
+        started_on -> Nullable<Text>,
+        website_url -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        search_text -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> BigInt,
+        title -> Text,
+        description -> Nullable<Text>,
+        event_type -> Text,
+        status -> Text,
+        starts_at -> BigInt,
+        ends_at -> Nullable<BigInt>,
+        location_name -> Nullable<Text>,
+        address -> Nullable<Text>,
+        is_virtual -> Bool,
+        virtual_url -> Nullable<Text>,
+        registration_url -> Nullable<Text>,
+        capacity -> Nullable<Integer>,
+        initiative_id -> Nullable<BigInt>,
+        program_id -> Nullable<BigInt>,
+        search_text -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(events -> initiatives (initiative_id));
+diesel::joinable!(events -> programs (program_id));
+diesel::allow_tables_to_appear_in_same_query!(programs, initiatives, events, api_tokens, service_state);
+
+diesel::table! {
+    service_state (key) {
+        key -> Text,
+        value -> Text,
+    }
+}

@@ -1,0 +1,67 @@
+//! Write tokens: 256-bit random secrets, shown once, stored only as a SHA-256 hash.
+
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::clock::{self, Micros};
+use crate::db::Conn;
+use crate::error::AppError;
+use crate::schema::api_tokens;
+
+const PREFIX: &str = "rush_";
+
+/// A new secret: a recognisable prefix and 256 random bits in hex.
+pub fn generate() -> Result<String, AppError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| AppError::internal(format!("no randomness: {e}")))?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("{PREFIX}{hex}"))
+}
+
+pub fn hash(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A token as `token list` shows it: never the secret.
+#[derive(Debug, Queryable)]
+pub struct TokenInfo {
+    pub name: String,
+    pub created_at: Micros,
+}
+
+/// Stores the hash of `secret` under `name`; `Ok(false)` when the name is taken.
+pub fn create(conn: &mut Conn, name: &str, secret: &str, now: Micros) -> Result<bool, AppError> {
+    let taken = api_tokens::table.filter(api_tokens::name.eq(name)).count().get_result::<i64>(conn)? > 0;
+    if taken {
+        return Ok(false);
+    }
+    diesel::insert_into(api_tokens::table)
+        .values((api_tokens::name.eq(name), api_tokens::token_hash.eq(hash(secret)), api_tokens::created_at.eq(now)))
+        .execute(conn)?;
+    Ok(true)
+}
+
+pub fn list(conn: &mut Conn) -> Result<Vec<TokenInfo>, AppError> {
+    Ok(api_tokens::table
+        .select((api_tokens::name, api_tokens::created_at))
+        .order((api_tokens::created_at, api_tokens::id))
+        .load(conn)?)
+}
+
+/// Deletes the token named `name`; `Ok(false)` when there is none.
+pub fn revoke(conn: &mut Conn, name: &str) -> Result<bool, AppError> {
+    Ok(diesel::delete(api_tokens::table.filter(api_tokens::name.eq(name))).execute(conn)? > 0)
+}
+
+/// The name of the token whose secret is `secret`, if it exists.
+pub fn find(conn: &mut Conn, secret: &str) -> Result<Option<String>, AppError> {
+    Ok(api_tokens::table
+        .filter(api_tokens::token_hash.eq(hash(secret)))
+        .select(api_tokens::name)
+        .first(conn)
+        .optional()?)
+}
+
+pub fn format_created(created_at: Micros) -> String {
+    clock::format_micros(created_at)
+}

@@ -1,0 +1,45 @@
+//! Enumerations as they appear on the wire and in the database: lowercase `snake_case` strings.
+
+/// An enumeration with a fixed set of `snake_case` string values.
+pub trait WireEnum: Sized + Copy + PartialEq + 'static {
+    const ALL: &'static [Self];
+
+    fn as_str(self) -> &'static str;
+
+    fn parse(text: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|value| value.as_str() == text)
+    }
+
+    /// The message for a value that is none of these.
+    fn expected() -> String {
+        let values: Vec<&str> = Self::ALL.iter().map(|value| value.as_str()).collect();
+        format!("must be one of: {}", values.join(", "))
+    }
+}
+
+/// Declares a wire enumeration: the enum, its serde names and its `WireEnum` table in one place.
+#[macro_export]
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$variant_meta:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        pub enum $name {
+            $($(#[$variant_meta])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $crate::wire::WireEnum for $name {
+            const ALL: &'static [Self] = &[$(Self::$variant,)+];
+
+            fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)+
+                }
+            }
+        }
+    };
+}
+
+/// Reads an enumeration back from its database text; anything else is a corrupt row.
+pub fn from_db<E: WireEnum>(column: &'static str, text: &str) -> Result<E, crate::error::AppError> {
+    E::parse(text).ok_or_else(|| crate::error::AppError::internal(format!("unknown value in column {column}")))
+}
