@@ -122,9 +122,12 @@ async fn token(config: Config, action: TokenCommand) -> Result<(), Failure> {
             let secret = tokens::generate().map_err(runtime)?;
             let stored = secret.clone();
             let created_name = name.clone();
-            let created = db.write(move |conn, now| tokens::create(conn, &created_name, &stored, now)).await.map_err(runtime)?;
+            let created =
+                db.write(move |conn, now| tokens::create(conn, &created_name, &stored, now)).await.map_err(runtime)?;
             if !created {
-                return Err(Failure::Usage(format!("a token named '{name}' already exists; revoke it first or pick another name")));
+                return Err(Failure::Usage(format!(
+                    "a token named '{name}' already exists; revoke it first or pick another name"
+                )));
             }
             println!("Created token '{name}'. It is shown only this once; store it now:");
             println!("{secret}");

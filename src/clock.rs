@@ -21,15 +21,12 @@ pub fn system_now() -> Micros {
 }
 
 fn to_datetime(micros: Micros) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 /// `2026-05-17T15:04:05.123456Z`: always six fractional digits, as server-set timestamps promise.
 pub fn format_micros(micros: Micros) -> String {
-    let format = format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
-    );
+    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
     to_datetime(micros).format(format).unwrap_or_default()
 }
 

@@ -46,11 +46,10 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut problems = Vec::new();
 
-        let database_path = parse_database_url(
-            &lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
-        )
-        .map_err(|why| problems.push(format!("DATABASE_URL {why}")))
-        .ok();
+        let database_path =
+            parse_database_url(&lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()))
+                .map_err(|why| problems.push(format!("DATABASE_URL {why}")))
+                .ok();
 
         let bind_text = lookup("BIND_ADDRESS").unwrap_or_else(|| DEFAULT_BIND_ADDRESS.to_owned());
         let bind_address = bind_text
@@ -120,8 +119,8 @@ fn is_origin(text: &str) -> bool {
         Some((host, port)) if !host.ends_with(']') || rest.starts_with('[') => (host, Some(port)),
         _ => (rest, None),
     };
-    let host_ok = !host.is_empty()
-        && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'));
+    let host_ok =
+        !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'));
     let port_ok = port.is_none_or(|p| !p.is_empty() && p.parse::<u16>().is_ok());
     host_ok && port_ok
 }

@@ -56,10 +56,8 @@ struct WriteClock {
 impl WriteClock {
     fn next(&self) -> Micros {
         let now = clock::system_now();
-        let previous = self
-            .last
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| Some(now.max(last + 1)))
-            .unwrap_or(now);
+        let previous =
+            self.last.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| Some(now.max(last + 1))).unwrap_or(now);
         now.max(previous + 1)
     }
 }
@@ -89,7 +87,8 @@ impl std::error::Error for OpenError {}
 impl Db {
     /// Opens (creating if needed) and migrates the database file at `path`.
     pub fn open(path: &str) -> Result<Db, OpenError> {
-        let open_error = |what: &str, e: &dyn std::fmt::Display| OpenError(format!("cannot {what} the database '{path}': {e}"));
+        let open_error =
+            |what: &str, e: &dyn std::fmt::Display| OpenError(format!("cannot {what} the database '{path}': {e}"));
         let mut conn = Conn::establish(path).map_err(|e| open_error("open", &e))?;
         // WAL is a property of the file: set once, it persists for every later connection.
         conn.batch_execute(&format!(
@@ -228,9 +227,7 @@ impl Db {
         let pool = self.read.clone();
         web::block(move || -> Result<(), AppError> {
             let mut conn = pool.get()?;
-            diesel::sql_query("VACUUM INTO ?")
-                .bind::<diesel::sql_types::Text, _>(&target)
-                .execute(&mut conn)?;
+            diesel::sql_query("VACUUM INTO ?").bind::<diesel::sql_types::Text, _>(&target).execute(&mut conn)?;
             let mut copy = Conn::establish(&target).map_err(AppError::internal)?;
             let verdict: Vec<IntegrityRow> = diesel::sql_query("PRAGMA integrity_check").load(&mut copy)?;
             match verdict.as_slice() {
@@ -246,4 +243,30 @@ impl Db {
 struct IntegrityRow {
     #[diesel(sql_type = diesel::sql_types::Text)]
     integrity_check: String,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Whether any of `tables` ever had a row, even if all were deleted since: AUTOINCREMENT keeps
+/// the highest id it handed out in `sqlite_sequence`, which exists once any id was assigned.
+pub fn ever_assigned_ids(conn: &mut Conn, tables: &[&str]) -> Result<bool, AppError> {
+    let has_sequence = diesel::sql_query("SELECT count(*) AS n FROM sqlite_master WHERE name = 'sqlite_sequence'")
+        .get_result::<Count>(conn)?
+        .n
+        > 0;
+    if !has_sequence {
+        return Ok(false);
+    }
+    let mut assigned = 0;
+    for table in tables {
+        assigned += diesel::sql_query("SELECT count(*) AS n FROM sqlite_sequence WHERE name = ? AND seq > 0")
+            .bind::<diesel::sql_types::Text, _>(*table)
+            .get_result::<Count>(conn)?
+            .n;
+    }
+    Ok(assigned > 0)
 }

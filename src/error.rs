@@ -126,12 +126,16 @@ impl ProblemCode {
         match self {
             ProblemCode::MalformedJson => "The body is not valid JSON: expected value at line 1 column 1.",
             ProblemCode::BadRequest => "The request could not be understood.",
-            ProblemCode::Unauthorized => "This operation needs an `Authorization: Bearer <token>` header with a valid token.",
+            ProblemCode::Unauthorized => {
+                "This operation needs an `Authorization: Bearer <token>` header with a valid token."
+            }
             ProblemCode::NotFound => "There is no program with id 42.",
             ProblemCode::MethodNotAllowed => "PUT is not allowed here; allowed: GET, HEAD, PATCH, DELETE.",
             ProblemCode::RequestTimeout => "The request was not received completely in time.",
             ProblemCode::SlugTaken => "The slug 'internal-medicine-residency' is already used by another program.",
-            ProblemCode::StillReferenced => "The program is still referenced by 3 events; delete or re-link them first.",
+            ProblemCode::StillReferenced => {
+                "The program is still referenced by 3 events; delete or re-link them first."
+            }
             ProblemCode::PreconditionFailed => "If-Match does not match the current ETag of the program.",
             ProblemCode::PayloadTooLarge => "The body is larger than the limit of 1048576 bytes.",
             ProblemCode::UnsupportedMediaType => "The body must be sent as application/json.",
@@ -214,10 +218,7 @@ impl AppError {
     }
 
     pub fn slug_taken(resource: &str, slug: &str) -> Self {
-        AppError::client(
-            ProblemCode::SlugTaken,
-            format!("The slug '{slug}' is already used by another {resource}."),
-        )
+        AppError::client(ProblemCode::SlugTaken, format!("The slug '{slug}' is already used by another {resource}."))
     }
 
     pub fn precondition_failed(resource: &str) -> Self {

@@ -4,9 +4,9 @@ pub mod auth;
 pub mod body;
 pub mod conditional;
 pub mod fields;
-pub mod respond;
 pub mod middleware;
 pub mod query;
+pub mod respond;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};

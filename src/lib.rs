@@ -14,10 +14,14 @@ pub mod db;
 pub mod docs;
 /// The one error type and its problem+json rendering.
 pub mod error;
+/// Events.
+pub mod events;
 /// Liveness and readiness.
 pub mod health;
 /// HTTP mechanics shared by every resource.
 pub mod http;
+/// Community health initiatives.
+pub mod initiatives;
 /// The OpenAPI document.
 pub mod openapi;
 /// Training programs.

@@ -12,7 +12,7 @@ use utoipa::openapi::{Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{AppError, FieldError, PROBLEM_JSON, Problem, ProblemCode};
-use crate::{health, programs};
+use crate::{events, health, initiatives, programs};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,12 +31,24 @@ Every response carries `X-Request-Id`.",
         programs::handlers::get_program,
         programs::handlers::update_program,
         programs::handlers::delete_program,
+        initiatives::handlers::list_initiatives,
+        initiatives::handlers::create_initiative,
+        initiatives::handlers::get_initiative,
+        initiatives::handlers::update_initiative,
+        initiatives::handlers::delete_initiative,
+        events::handlers::list_events,
+        events::handlers::create_event,
+        events::handlers::get_event,
+        events::handlers::update_event,
+        events::handlers::delete_event,
         health::healthz,
         health::readyz,
     ),
     components(schemas(Problem, FieldError, ProblemCode)),
     tags(
         (name = "programs", description = "Residency, fellowship and allied-health training programs."),
+        (name = "initiatives", description = "Community health initiatives and programs of work."),
+        (name = "events", description = "Health fairs, community, networking, wellness, recruitment, education and volunteer events."),
         (name = "operations", description = "Liveness and readiness for load balancers and orchestrators."),
     ),
     modifiers(&Contract)
@@ -125,10 +137,15 @@ fn example_error(code: ProblemCode) -> AppError {
     match code {
         ProblemCode::ValidationFailed => AppError::Validation(vec![
             FieldError::new("name", "must be 1 to 200 characters long"),
-            FieldError::new("campus", "must be one of: rush_university_medical_center, rush_oak_park_hospital, rush_copley_medical_center"),
+            FieldError::new(
+                "campus",
+                "must be one of: rush_university_medical_center, rush_oak_park_hospital, rush_copley_medical_center",
+            ),
         ]),
         ProblemCode::StillReferenced => AppError::StillReferenced { resource: "program", count: 3 },
-        ProblemCode::MethodNotAllowed => AppError::MethodNotAllowed { method: "PUT".to_owned(), allow: "GET, HEAD, PATCH, DELETE" },
+        ProblemCode::MethodNotAllowed => {
+            AppError::MethodNotAllowed { method: "PUT".to_owned(), allow: "GET, HEAD, PATCH, DELETE" }
+        }
         other => AppError::client(other, other.example_detail()),
     }
 }
@@ -151,8 +168,8 @@ fn add_problem(operation: &mut Operation, code: ProblemCode) {
         )
     });
     if let RefOr::T(Response { content, description, .. }) = response {
-        if !description.contains(code.as_str()) {
-            *description = format!("{description}; `{}`", code.as_str()).replacen(&format!("{}; ", code.title()), "", 0);
+        if !description.contains(code.title()) {
+            *description = format!("{description} or {}", code.title().to_lowercase());
         }
         if let Some(content) = content.get_mut(PROBLEM_JSON) {
             content.examples.insert(code.as_str().to_owned(), RefOr::T(example));

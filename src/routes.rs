@@ -3,6 +3,10 @@
 
 use actix_web::web::{self, delete, get, head, patch, post, resource};
 
+use crate::events::handlers::{create_event, delete_event, get_event, list_events, update_event};
+use crate::initiatives::handlers::{
+    create_initiative, delete_initiative, get_initiative, list_initiatives, update_initiative,
+};
 use crate::programs::handlers::{create_program, delete_program, get_program, list_programs, update_program};
 use crate::{docs, health};
 
@@ -20,6 +24,32 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(head().to(get_program))
                 .route(patch().to(update_program))
                 .route(delete().to(delete_program)),
+        )
+        .service(
+            resource("/api/v1/initiatives")
+                .route(get().to(list_initiatives))
+                .route(head().to(list_initiatives))
+                .route(post().to(create_initiative)),
+        )
+        .service(
+            resource("/api/v1/initiatives/{id}")
+                .route(get().to(get_initiative))
+                .route(head().to(get_initiative))
+                .route(patch().to(update_initiative))
+                .route(delete().to(delete_initiative)),
+        )
+        .service(
+            resource("/api/v1/events")
+                .route(get().to(list_events))
+                .route(head().to(list_events))
+                .route(post().to(create_event)),
+        )
+        .service(
+            resource("/api/v1/events/{id}")
+                .route(get().to(get_event))
+                .route(head().to(get_event))
+                .route(patch().to(update_event))
+                .route(delete().to(delete_event)),
         )
         .service(resource("/healthz").route(get().to(health::healthz)).route(head().to(health::healthz)))
         .service(resource("/readyz").route(get().to(health::readyz)).route(head().to(health::readyz)))

@@ -4,10 +4,12 @@
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::db::{Conn, Db};
+use crate::db::{self, Conn, Db};
 use crate::error::AppError;
-use crate::programs;
-use crate::schema::{events, initiatives, programs as programs_table, service_state};
+use crate::schema::{
+    events as events_table, initiatives as initiatives_table, programs as programs_table, service_state,
+};
+use crate::{events, initiatives, programs};
 
 pub const DATASET: &str = include_str!("seed_data.json");
 const SEEDED_KEY: &str = "bundled_dataset_loaded_at";
@@ -39,9 +41,9 @@ pub async fn load_if_empty(db: &Db) -> Result<Option<Loaded>, AppError> {
 fn is_pristine(conn: &mut Conn) -> Result<bool, AppError> {
     let marked = service_state::table.find(SEEDED_KEY).count().get_result::<i64>(conn)? > 0;
     let rows = programs_table::table.count().get_result::<i64>(conn)?
-        + initiatives::table.count().get_result::<i64>(conn)?
-        + events::table.count().get_result::<i64>(conn)?;
-    Ok(!marked && rows == 0)
+        + initiatives_table::table.count().get_result::<i64>(conn)?
+        + events_table::table.count().get_result::<i64>(conn)?;
+    Ok(!marked && rows == 0 && !db::ever_assigned_ids(conn, &["programs", "initiatives", "events"])?)
 }
 
 fn section<'a>(dataset: &'a Value, name: &str) -> Result<&'a Vec<Value>, AppError> {
@@ -61,5 +63,43 @@ pub fn load(conn: &mut Conn, now: crate::clock::Micros) -> Result<Loaded, AppErr
         programs::store::create(conn, record, now).map_err(|e| invalid("program", index, e))?;
         loaded.programs += 1;
     }
+    for (index, record) in section(&dataset, "initiatives")?.iter().enumerate() {
+        let record =
+            initiatives::api::NewInitiative::from_json(record.clone()).map_err(|e| invalid("initiative", index, e))?;
+        initiatives::store::create(conn, record, now).map_err(|e| invalid("initiative", index, e))?;
+        loaded.initiatives += 1;
+    }
+    for (index, record) in section(&dataset, "events")?.iter().enumerate() {
+        let record = event_with_ids(conn, record).map_err(|e| invalid("event", index, e))?;
+        let record = events::api::NewEvent::from_json(record).map_err(|e| invalid("event", index, e))?;
+        events::store::create(conn, record, now).map_err(|e| invalid("event", index, e))?;
+        loaded.events += 1;
+    }
     Ok(loaded)
+}
+
+/// The dataset names an event's initiative and program by slug (ids are the server's to assign);
+/// this turns them into the `initiative_id` and `program_id` the API takes.
+fn event_with_ids(conn: &mut Conn, record: &Value) -> Result<Value, AppError> {
+    let mut record = record.clone();
+    let object = record.as_object_mut().ok_or_else(|| AppError::internal("an event is not an object"))?;
+    let initiative = object.remove("initiative").unwrap_or(Value::Null);
+    let program = object.remove("program").unwrap_or(Value::Null);
+    let initiative_id = match initiative.as_str() {
+        Some(slug) => Some(
+            initiatives::store::id_by_slug(conn, slug)?
+                .ok_or_else(|| AppError::internal(format!("no initiative '{slug}'")))?,
+        ),
+        None => None,
+    };
+    let program_id = match program.as_str() {
+        Some(slug) => Some(
+            programs::store::id_by_slug(conn, slug)?
+                .ok_or_else(|| AppError::internal(format!("no program '{slug}'")))?,
+        ),
+        None => None,
+    };
+    object.insert("initiative_id".to_owned(), initiative_id.into());
+    object.insert("program_id".to_owned(), program_id.into());
+    Ok(record)
 }

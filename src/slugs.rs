@@ -1,5 +1,6 @@
 //! Slugs derived from names, and the `-2`, `-3`, … suffix that keeps derived slugs unique.
 
+use crate::error::AppError;
 use crate::http::fields::SLUG_MAX;
 
 /// Lower-case ASCII letters and digits; every run of anything else becomes one `-`; at most 80
@@ -35,6 +36,24 @@ pub fn first_free(base: &str, taken: &[String]) -> String {
         })
         .find(|candidate| !taken.iter().any(|slug| slug == candidate))
         .unwrap_or_else(|| base.to_owned())
+}
+
+/// The slug a record gets: `explicit` if no other record has it (409 `slug_taken` otherwise), or
+/// one derived from `name` and made unique. The store supplies the two lookups, run inside the
+/// write transaction: whether a slug is taken, and the taken slugs that start with a prefix.
+pub fn settle<C>(
+    conn: &mut C,
+    resource: &str,
+    explicit: Option<&str>,
+    name: &str,
+    is_taken: impl FnOnce(&mut C, &str) -> Result<bool, AppError>,
+    taken_with_prefix: impl FnOnce(&mut C, &str) -> Result<Vec<String>, AppError>,
+) -> Result<String, AppError> {
+    if let Some(slug) = explicit {
+        return if is_taken(conn, slug)? { Err(AppError::slug_taken(resource, slug)) } else { Ok(slug.to_owned()) };
+    }
+    let base = derive(name, resource);
+    Ok(first_free(&base, &taken_with_prefix(conn, &base)?))
 }
 
 #[cfg(test)]

@@ -22,9 +22,12 @@ pub trait WireEnum: Sized + Copy + PartialEq + 'static {
 macro_rules! wire_enum {
     ($(#[$meta:meta])* pub enum $name:ident { $($(#[$variant_meta:meta])* $variant:ident = $text:literal,)+ }) => {
         $(#[$meta])*
+        // `rename_all` rather than a rename per variant: utoipa reads the former only. The test
+        // below keeps the two spellings in step.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $($(#[$variant_meta])* #[serde(rename = $text)] $variant,)+
+            $($(#[$variant_meta])* $variant,)+
         }
 
         impl $crate::wire::WireEnum for $name {
@@ -42,4 +45,32 @@ macro_rules! wire_enum {
 /// Reads an enumeration back from its database text; anything else is a corrupt row.
 pub fn from_db<E: WireEnum>(column: &'static str, text: &str) -> Result<E, crate::error::AppError> {
     E::parse(text).ok_or_else(|| crate::error::AppError::internal(format!("unknown value in column {column}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WireEnum;
+    use crate::events::api::{EventSort, EventStatus, EventType};
+    use crate::initiatives::api::{Category, InitiativeSort, InitiativeStatus};
+    use crate::programs::api::{Campus, ProgramSort, ProgramType};
+
+    fn serde_matches_table<E: WireEnum + serde::Serialize + std::fmt::Debug>() {
+        for value in E::ALL {
+            assert_eq!(serde_json::to_value(value).ok(), Some(serde_json::Value::from(value.as_str())));
+            assert_eq!(E::parse(value.as_str()), Some(*value));
+        }
+    }
+
+    #[test]
+    fn wire_names_are_the_serde_names() {
+        serde_matches_table::<ProgramType>();
+        serde_matches_table::<Campus>();
+        serde_matches_table::<ProgramSort>();
+        serde_matches_table::<Category>();
+        serde_matches_table::<InitiativeStatus>();
+        serde_matches_table::<InitiativeSort>();
+        serde_matches_table::<EventType>();
+        serde_matches_table::<EventStatus>();
+        serde_matches_table::<EventSort>();
+    }
 }

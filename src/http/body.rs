@@ -81,8 +81,7 @@ fn check_content_type(request: &HttpRequest) -> Result<(), AppError> {
     let essence_ok = essence == "application/json" || (allows_merge_patch && essence == MERGE_PATCH_JSON);
     let parameters_ok = parts.all(|parameter| match parameter.split_once('=') {
         Some((name, value)) => {
-            name.trim().eq_ignore_ascii_case("charset")
-                && value.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+            name.trim().eq_ignore_ascii_case("charset") && value.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
         }
         None => parameter.trim().is_empty(),
     });

@@ -50,10 +50,7 @@ impl Fields {
     pub fn new(body: Value) -> Result<Fields, AppError> {
         match body {
             Value::Object(object) => Ok(Fields { object, errors: Vec::new() }),
-            other => Err(AppError::field(
-                "body",
-                format!("must be a JSON object, not {}", json_kind(&other)),
-            )),
+            other => Err(AppError::field("body", format!("must be a JSON object, not {}", json_kind(&other)))),
         }
     }
 
@@ -145,9 +142,9 @@ impl Fields {
         if self.errors.is_empty() { Ok(()) } else { Err(AppError::Validation(self.errors)) }
     }
 
-    /// Whether any error has been recorded so far.
-    pub fn has_errors(&self) -> bool {
-        !self.errors.is_empty()
+    /// Whether an error has been recorded for `field`.
+    pub fn has_errors_for(&self, field: &str) -> bool {
+        self.errors.iter().any(|error| error.field == field)
     }
 }
 
@@ -193,7 +190,9 @@ pub const SLUG_MAX: usize = 80;
 pub fn is_slug(text: &str) -> bool {
     !text.is_empty()
         && text.len() <= SLUG_MAX
-        && text.split('-').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && text
+            .split('-')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
 }
 
 /// A slug: `^[a-z0-9]+(-[a-z0-9]+)*$`, at most 80 characters.

@@ -2,15 +2,15 @@
 //! included), panics turned into 500 problems, and one access-log line per request.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use actix_web::HttpResponse;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::HttpResponse;
 use futures_util::FutureExt;
 
 use crate::error::{AppError, PROBLEM_JSON, code_for_status};
@@ -169,9 +169,8 @@ async fn as_problem(response: HttpResponse, path: &str, request_id: &str) -> Htt
 /// The client's `X-Request-Id` when it is safe to reflect: 1 to 128 visible ASCII characters.
 fn client_request_id(request: &ServiceRequest) -> Option<String> {
     let value = request.headers().get(REQUEST_ID)?.to_str().ok()?;
-    let acceptable = !value.is_empty()
-        && value.len() <= MAX_REQUEST_ID_LENGTH
-        && value.bytes().all(|b| b.is_ascii_graphic());
+    let acceptable =
+        !value.is_empty() && value.len() <= MAX_REQUEST_ID_LENGTH && value.bytes().all(|b| b.is_ascii_graphic());
     acceptable.then(|| value.to_owned())
 }
 
@@ -197,7 +196,38 @@ pub async fn no_route(request: actix_web::HttpRequest) -> Result<HttpResponse, A
 pub fn method_not_allowed(
     allow: &'static str,
 ) -> impl Fn(actix_web::HttpRequest) -> std::future::Ready<Result<HttpResponse, AppError>> + Clone {
-    move |request| {
-        std::future::ready(Err(AppError::MethodNotAllowed { method: request.method().to_string(), allow }))
+    move |request| std::future::ready(Err(AppError::MethodNotAllowed { method: request.method().to_string(), allow }))
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, test, web};
+
+    use super::*;
+
+    async fn panics() -> HttpResponse {
+        panic!("SELECT secret FROM /var/lib/rush.sqlite3");
+    }
+
+    #[actix_web::test]
+    async fn a_panicking_handler_becomes_a_500_problem_without_the_panic_text() {
+        let app =
+            test::init_service(App::new().route("/boom", web::get().to(panics)).wrap(from_fn(request_context))).await;
+        // Without a request to hand, the answer travels as an error that actix renders as is.
+        let response =
+            match actix_web::dev::Service::call(&app, test::TestRequest::get().uri("/boom").to_request()).await {
+                Ok(response) => response.into_parts().1,
+                Err(error) => error.error_response(),
+            };
+        assert_eq!(response.status().as_u16(), 500);
+        assert!(response.headers().contains_key(REQUEST_ID));
+        let content_type =
+            response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        assert_eq!(content_type.as_deref(), Some(PROBLEM_JSON));
+        let body = actix_web::body::to_bytes(response.into_body()).await.unwrap_or_default();
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains("\"code\":\"internal\""), "{text}");
+        assert!(!text.contains("SELECT") && !text.contains("/var/lib") && !text.contains("panic"), "{text}");
     }
 }

@@ -61,7 +61,9 @@ impl QueryParams {
     pub fn list_params<S: WireEnum>(&mut self, default_sort: S) -> ListParams<S> {
         let limit = self.get("limit", integer(1, MAX_LIMIT)).unwrap_or(DEFAULT_LIMIT);
         let offset = self.get("offset", integer(0, i64::MAX)).unwrap_or(0);
-        let sort = self.get("sort", sort_keys::<S>).unwrap_or_else(|| vec![SortKey { field: default_sort, descending: false }]);
+        let sort = self
+            .get("sort", sort_keys::<S>)
+            .unwrap_or_else(|| vec![SortKey { field: default_sort, descending: false }]);
         ListParams { limit, offset, sort }
     }
 

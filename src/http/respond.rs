@@ -105,11 +105,8 @@ pub fn list<T: Serialize>(
 }
 
 fn link(path: &str, pairs: &[(String, String)], offset: i64, relation: &str) -> String {
-    let mut query: Vec<(&str, String)> = pairs
-        .iter()
-        .filter(|(key, _)| key != "offset")
-        .map(|(key, value)| (key.as_str(), value.clone()))
-        .collect();
+    let mut query: Vec<(&str, String)> =
+        pairs.iter().filter(|(key, _)| key != "offset").map(|(key, value)| (key.as_str(), value.clone())).collect();
     query.push(("offset", offset.to_string()));
     let encoded = serde_urlencoded::to_string(&query).unwrap_or_default();
     format!("<{path}?{encoded}>; rel=\"{relation}\"")

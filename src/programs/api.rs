@@ -103,7 +103,12 @@ pub struct NewProgram {
     pub name: String,
     /// Unique. Derived from the name when omitted (lower-case ASCII, other characters become `-`,
     /// `-2`, `-3`, … when taken); an explicit slug that is taken is a 409 `slug_taken`.
-    #[schema(example = "internal-medicine-residency", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 1, max_length = 80)]
+    #[schema(
+        example = "internal-medicine-residency",
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$",
+        min_length = 1,
+        max_length = 80
+    )]
     pub slug: Option<String>,
     pub program_type: ProgramType,
     /// 1 to 120 characters.
@@ -216,8 +221,14 @@ impl NewProgram {
             f.check(false, &error.field, &error.message);
         }
         f.finish()?;
-        let (Some(name), Some(program_type), Some(specialty), Some(campus), Some(duration_years), Some(accepting_applications)) =
-            (name, program_type, specialty, campus, duration_years, accepting_applications)
+        let (
+            Some(name),
+            Some(program_type),
+            Some(specialty),
+            Some(campus),
+            Some(duration_years),
+            Some(accepting_applications),
+        ) = (name, program_type, specialty, campus, duration_years, accepting_applications)
         else {
             return Err(AppError::internal("a required program field passed validation without a value"));
         };

@@ -35,7 +35,10 @@ pub struct ProgramListParams {
     offset: Option<i64>,
     /// Comma-separated sort fields, each optionally prefixed with `-` for descending:
     /// `name` (the default), `specialty`, `created_at`, `updated_at`. Ties break by `id`.
-    #[param(pattern = r"^-?(name|specialty|created_at|updated_at)(,-?(name|specialty|created_at|updated_at))*$", example = "-updated_at,name")]
+    #[param(
+        pattern = r"^-?(name|specialty|created_at|updated_at)(,-?(name|specialty|created_at|updated_at))*$",
+        example = "-updated_at,name"
+    )]
     sort: Option<String>,
     /// Only programs of this type.
     program_type: Option<ProgramType>,
@@ -83,7 +86,11 @@ pub async fn list_programs(state: web::Data<AppState>, request: HttpRequest) -> 
             headers(("ETag" = String, description = "Strong entity tag of the current representation."))),
     )
 )]
-pub async fn get_program(state: web::Data<AppState>, id: RecordId, request: HttpRequest) -> Result<HttpResponse, AppError> {
+pub async fn get_program(
+    state: web::Data<AppState>,
+    id: RecordId,
+    request: HttpRequest,
+) -> Result<HttpResponse, AppError> {
     let id = id.of("program")?;
     let program = state.db.read(move |conn| store::get(conn, id)).await?;
     Ok(Representation::of(&program)?.read(&request))
@@ -102,7 +109,11 @@ pub async fn get_program(state: web::Data<AppState>, id: RecordId, request: Http
         ("ETag" = String, description = "Strong entity tag of the new program."),
     )))
 )]
-pub async fn create_program(_writer: Writer, state: web::Data<AppState>, body: JsonBody) -> Result<HttpResponse, AppError> {
+pub async fn create_program(
+    _writer: Writer,
+    state: web::Data<AppState>,
+    body: JsonBody,
+) -> Result<HttpResponse, AppError> {
     let record = NewProgram::from_json(body.0)?;
     let program = state.db.write(move |conn, now| store::create(conn, record, now)).await?;
     let location = format!("/api/v1/programs/{}", program.id);
@@ -140,7 +151,13 @@ pub async fn update_program(
     let program = state
         .db
         .write(move |conn, now| {
-            store::update(conn, id, |current| require_match(&if_match, current, "program"), || ProgramPatch::from_json(body.0), now)
+            store::update(
+                conn,
+                id,
+                |current| require_match(&if_match, current, "program"),
+                || ProgramPatch::from_json(body.0),
+                now,
+            )
         })
         .await?;
     Ok(Representation::of(&program)?.respond(StatusCode::OK))
@@ -159,7 +176,12 @@ pub async fn update_program(
     security(("bearer" = [])),
     responses((status = 204, description = "The program is deleted."))
 )]
-pub async fn delete_program(_writer: Writer, state: web::Data<AppState>, id: RecordId, request: HttpRequest) -> Result<HttpResponse, AppError> {
+pub async fn delete_program(
+    _writer: Writer,
+    state: web::Data<AppState>,
+    id: RecordId,
+    request: HttpRequest,
+) -> Result<HttpResponse, AppError> {
     let id = id.of("program")?;
     let if_match = IfMatch::from_request(&request);
     state

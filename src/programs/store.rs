@@ -76,16 +76,21 @@ pub fn exists(conn: &mut Conn, id: i64) -> Result<bool, AppError> {
     Ok(programs::table.find(id).count().get_result::<i64>(conn)? > 0)
 }
 
-/// The slug a record gets: the explicit one if free (409 otherwise), or one derived from `name`.
-fn settle_slug(conn: &mut Conn, explicit: Option<&str>, name: &str, except_id: Option<i64>) -> Result<String, AppError> {
-    let others = programs::table.filter(programs::id.ne(except_id.unwrap_or(0)));
-    if let Some(slug) = explicit {
-        let taken = others.filter(programs::slug.eq(slug)).count().get_result::<i64>(conn)? > 0;
-        return if taken { Err(AppError::slug_taken(RESOURCE, slug)) } else { Ok(slug.to_owned()) };
-    }
-    let base = slugs::derive(name, RESOURCE);
-    let taken: Vec<String> = others.filter(programs::slug.like(format!("{base}%"))).select(programs::slug).load(conn)?;
-    Ok(slugs::first_free(&base, &taken))
+/// The id of the program with `slug`, if any.
+pub fn id_by_slug(conn: &mut Conn, slug: &str) -> Result<Option<i64>, AppError> {
+    Ok(programs::table.filter(programs::slug.eq(slug)).select(programs::id).first(conn).optional()?)
+}
+
+fn settle_slug(conn: &mut Conn, explicit: Option<&str>, name: &str, except_id: i64) -> Result<String, AppError> {
+    let others = || programs::table.filter(programs::id.ne(except_id)).select(programs::slug);
+    slugs::settle(
+        conn,
+        RESOURCE,
+        explicit,
+        name,
+        |conn, slug| Ok(others().filter(programs::slug.eq(slug)).first::<String>(conn).optional()?.is_some()),
+        |conn, prefix| Ok(others().filter(programs::slug.like(format!("{prefix}%"))).load(conn)?),
+    )
 }
 
 fn write_error(error: diesel::result::Error, slug: &str) -> AppError {
@@ -93,7 +98,7 @@ fn write_error(error: diesel::result::Error, slug: &str) -> AppError {
 }
 
 pub fn create(conn: &mut Conn, record: NewProgram, now: Micros) -> Result<Program, AppError> {
-    let slug = settle_slug(conn, record.slug.as_deref(), &record.name, None)?;
+    let slug = settle_slug(conn, record.slug.as_deref(), &record.name, 0)?;
     let row = ProgramChanges::new(record, slug.clone(), now, now);
     diesel::insert_into(programs::table)
         .values(&row)
@@ -122,7 +127,7 @@ pub fn update(
     }
     let slug = match &after.slug {
         Some(slug) if *slug == row.slug => slug.clone(),
-        explicit => settle_slug(conn, explicit.as_deref(), &after.name, Some(id))?,
+        explicit => settle_slug(conn, explicit.as_deref(), &after.name, id)?,
     };
     let changes = ProgramChanges::new(after, slug.clone(), row.created_at, now);
     diesel::update(programs::table.find(id))
@@ -134,19 +139,17 @@ pub fn update(
 }
 
 /// Deletes program `id` after `precondition` accepted it, unless events still reference it.
-pub fn delete(conn: &mut Conn, id: i64, precondition: impl FnOnce(&Program) -> Result<(), AppError>) -> Result<(), AppError> {
+pub fn delete(
+    conn: &mut Conn,
+    id: i64,
+    precondition: impl FnOnce(&Program) -> Result<(), AppError>,
+) -> Result<(), AppError> {
     let current = get(conn, id)?;
     precondition(&current)?;
     let referencing = events::table.filter(events::program_id.eq(id)).count().get_result::<i64>(conn)?;
     if referencing > 0 {
         return Err(AppError::StillReferenced { resource: RESOURCE, count: referencing });
     }
-    diesel::delete(programs::table.find(id)).execute(conn).map_err(|error| {
-        if db::is_foreign_key_violation(&error) {
-            AppError::StillReferenced { resource: RESOURCE, count: 1 }
-        } else {
-            error.into()
-        }
-    })?;
+    diesel::delete(programs::table.find(id)).execute(conn)?;
     Ok(())
 }

@@ -1,1 +1,16 @@
-//! The integration tests: one binary, one module per area.
+//! The integration tests: one binary, one module per area. Every response the suite receives is
+//! checked against the OpenAPI document (see `support`).
+
+#![allow(clippy::expect_used, reason = "setup says what failed with expect(); a panic fails the test")]
+
+mod cli;
+mod conditional;
+mod contract;
+mod events;
+mod initiatives;
+mod lists;
+mod openapi;
+mod programs;
+mod seed;
+mod server;
+mod support;

@@ -1,0 +1,200 @@
+//! Event endpoints: extract, check, one database call, respond.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::events::api::{Event, EventPatch, EventPatchDoc, EventQuery, EventStatus, EventType, NewEvent};
+use crate::events::store;
+use crate::http::auth::Writer;
+use crate::http::body::JsonBody;
+use crate::http::conditional::IfMatch;
+use crate::http::respond::{self, ListMeta, Representation};
+use crate::http::{RecordId, require_match};
+
+/// A page of events.
+#[derive(ToSchema)]
+#[allow(dead_code, reason = "documents the list envelope; lists are serialized by respond::list")]
+pub struct EventList {
+    data: Vec<Event>,
+    meta: ListMeta,
+}
+
+/// The query parameters of `GET /api/v1/events`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "documents the query; it is read by EventQuery::from_request")]
+pub struct EventListParams {
+    /// Page size, 1 to 100.
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    limit: Option<i64>,
+    /// How many matching records to skip, at least 0.
+    #[param(minimum = 0, default = 0)]
+    offset: Option<i64>,
+    /// Comma-separated sort fields, each optionally prefixed with `-` for descending:
+    /// `starts_at` (the default), `title`, `created_at`, `updated_at`. Ties break by `id`.
+    #[param(
+        pattern = r"^-?(starts_at|title|created_at|updated_at)(,-?(starts_at|title|created_at|updated_at))*$",
+        example = "-starts_at"
+    )]
+    sort: Option<String>,
+    /// Only events of this type.
+    event_type: Option<EventType>,
+    /// Only events with this status.
+    status: Option<EventStatus>,
+    /// Only events run by this initiative.
+    #[param(minimum = 1)]
+    initiative_id: Option<i64>,
+    /// Only events of this program.
+    #[param(minimum = 1)]
+    program_id: Option<i64>,
+    /// Only virtual (`true`) or in-person (`false`) events.
+    is_virtual: Option<bool>,
+    /// Only events with `starts_at` at or after this instant (RFC 3339 with an offset).
+    #[param(value_type = Option<String>, format = DateTime, example = "2027-01-01T00:00:00Z")]
+    starts_after: Option<String>,
+    /// Only events with `starts_at` before this instant (RFC 3339 with an offset).
+    #[param(value_type = Option<String>, format = DateTime, example = "2027-02-01T00:00:00Z")]
+    starts_before: Option<String>,
+    /// Case-insensitive text that the title or description contains.
+    #[param(min_length = 1, max_length = 200, example = "health fair")]
+    q: Option<String>,
+}
+
+/// List events
+///
+/// Health fairs, community, networking and other events, filtered and sorted, a page at a time. The
+/// `Link` header (RFC 8288) gives the `next` and `prev` pages with the same filters and sort.
+#[utoipa::path(
+    get, path = "/api/v1/events", tag = "events", operation_id = "list_events",
+    params(EventListParams),
+    security(()),
+    responses((status = 200, description = "A page of events.", body = EventList,
+        headers(("Link" = String, description = "RFC 8288 links to the `next` and `prev` pages, where they exist."))))
+)]
+pub async fn list_events(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, AppError> {
+    let (query, pairs) = EventQuery::from_request(&request)?;
+    let (limit, offset) = (query.list.limit, query.list.offset);
+    let (events, total) = state.db.read(move |conn| store::list(conn, &query)).await?;
+    respond::list(&request, &pairs, &events, ListMeta { total, limit, offset })
+}
+
+/// Get an event
+///
+/// One event by id, with a strong `ETag`. A matching `If-None-Match` answers `304`.
+#[utoipa::path(
+    get, path = "/api/v1/events/{id}", tag = "events", operation_id = "get_event",
+    params(("id" = i64, Path, description = "The event's id.", minimum = 1)),
+    security(()),
+    responses(
+        (status = 200, description = "The event.", body = Event,
+            headers(("ETag" = String, description = "Strong entity tag of this representation."))),
+        (status = 304, description = "The client's copy (`If-None-Match`) is current.",
+            headers(("ETag" = String, description = "Strong entity tag of the current representation."))),
+    )
+)]
+pub async fn get_event(
+    state: web::Data<AppState>,
+    id: RecordId,
+    request: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id = id.of("event")?;
+    let event = state.db.read(move |conn| store::get(conn, id)).await?;
+    Ok(Representation::of(&event)?.read(&request))
+}
+
+/// Create an event
+///
+/// Creates an event. `initiative_id` and `program_id` must name existing records; `ends_at` must be
+/// after `starts_at`; a virtual event needs `virtual_url`.
+#[utoipa::path(
+    post, path = "/api/v1/events", tag = "events", operation_id = "create_event",
+    request_body(content = NewEvent, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses((status = 201, description = "The created event.", body = Event, headers(
+        ("Location" = String, description = "The URL of the new event."),
+        ("ETag" = String, description = "Strong entity tag of the new event."),
+    )))
+)]
+pub async fn create_event(
+    _writer: Writer,
+    state: web::Data<AppState>,
+    body: JsonBody,
+) -> Result<HttpResponse, AppError> {
+    let record = NewEvent::from_json(body.0)?;
+    let event = state.db.write(move |conn, now| store::create(conn, record, now)).await?;
+    let location = format!("/api/v1/events/{}", event.id);
+    Ok(Representation::of(&event)?.created(location))
+}
+
+/// Update an event
+///
+/// Applies a JSON merge patch (RFC 7396): absent fields stay, `null` clears an optional field. A
+/// patch that changes nothing leaves `updated_at` and the `ETag` as they were. With `If-Match`,
+/// the update happens only if the event is still as the client last saw it.
+#[utoipa::path(
+    patch, path = "/api/v1/events/{id}", tag = "events", operation_id = "update_event",
+    params(
+        ("id" = i64, Path, description = "The event's id.", minimum = 1),
+        ("If-Match" = Option<String>, Header, description = "Update only if the current `ETag` is one of these (or `*`)."),
+    ),
+    request_body(content(
+        (EventPatchDoc = "application/merge-patch+json"),
+        (EventPatchDoc = "application/json"),
+    )),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The event after the patch.", body = Event,
+        headers(("ETag" = String, description = "Strong entity tag of the event after the patch."))))
+)]
+pub async fn update_event(
+    _writer: Writer,
+    state: web::Data<AppState>,
+    id: RecordId,
+    request: HttpRequest,
+    body: JsonBody,
+) -> Result<HttpResponse, AppError> {
+    let id = id.of("event")?;
+    let if_match = IfMatch::from_request(&request);
+    let event = state
+        .db
+        .write(move |conn, now| {
+            store::update(
+                conn,
+                id,
+                |current| require_match(&if_match, current, "event"),
+                || EventPatch::from_json(body.0),
+                now,
+            )
+        })
+        .await?;
+    Ok(Representation::of(&event)?.respond(StatusCode::OK))
+}
+
+/// Delete an event
+///
+/// Deletes an event. Its id is never reused.
+#[utoipa::path(
+    delete, path = "/api/v1/events/{id}", tag = "events", operation_id = "delete_event",
+    params(
+        ("id" = i64, Path, description = "The event's id.", minimum = 1),
+        ("If-Match" = Option<String>, Header, description = "Delete only if the current `ETag` is one of these (or `*`)."),
+    ),
+    security(("bearer" = [])),
+    responses((status = 204, description = "The event is deleted."))
+)]
+pub async fn delete_event(
+    _writer: Writer,
+    state: web::Data<AppState>,
+    id: RecordId,
+    request: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id = id.of("event")?;
+    let if_match = IfMatch::from_request(&request);
+    state
+        .db
+        .write(move |conn, _now| store::delete(conn, id, |current| require_match(&if_match, current, "event")))
+        .await?;
+    Ok(respond::no_content())
+}

@@ -1,0 +1,145 @@
+//! Event queries. No HTTP here: callers pass a connection, inside a transaction for writes.
+
+use diesel::prelude::*;
+
+use crate::clock::Micros;
+use crate::db::{self, Backend, Conn};
+use crate::error::{AppError, FieldError};
+use crate::events::api::{Event, EventPatch, EventQuery, EventSort, NewEvent};
+use crate::events::model::{EventChanges, EventRow};
+use crate::schema::events;
+use crate::wire::WireEnum;
+use crate::{initiatives, programs};
+
+const RESOURCE: &str = "event";
+
+fn filtered(query: &EventQuery) -> events::BoxedQuery<'static, Backend> {
+    let mut select = events::table.into_boxed();
+    if let Some(event_type) = query.event_type {
+        select = select.filter(events::event_type.eq(event_type.as_str()));
+    }
+    if let Some(status) = query.status {
+        select = select.filter(events::status.eq(status.as_str()));
+    }
+    if let Some(initiative_id) = query.initiative_id {
+        select = select.filter(events::initiative_id.eq(initiative_id));
+    }
+    if let Some(program_id) = query.program_id {
+        select = select.filter(events::program_id.eq(program_id));
+    }
+    if let Some(is_virtual) = query.is_virtual {
+        select = select.filter(events::is_virtual.eq(is_virtual));
+    }
+    if let Some(after) = query.starts_after {
+        select = select.filter(events::starts_at.ge(after));
+    }
+    if let Some(before) = query.starts_before {
+        select = select.filter(events::starts_at.lt(before));
+    }
+    if let Some(text) = &query.q {
+        select = select.filter(events::search_text.like(db::contains_pattern(text)).escape('\\'));
+    }
+    select
+}
+
+/// One page of the events matching `query`, and how many match in all.
+pub fn list(conn: &mut Conn, query: &EventQuery) -> Result<(Vec<Event>, i64), AppError> {
+    let total = filtered(query).count().get_result::<i64>(conn)?;
+    let mut select = filtered(query);
+    for key in &query.list.sort {
+        select = match (key.field, key.descending) {
+            (EventSort::StartsAt, false) => select.then_order_by(events::starts_at.asc()),
+            (EventSort::StartsAt, true) => select.then_order_by(events::starts_at.desc()),
+            (EventSort::Title, false) => select.then_order_by(events::title.asc()),
+            (EventSort::Title, true) => select.then_order_by(events::title.desc()),
+            (EventSort::CreatedAt, false) => select.then_order_by(events::created_at.asc()),
+            (EventSort::CreatedAt, true) => select.then_order_by(events::created_at.desc()),
+            (EventSort::UpdatedAt, false) => select.then_order_by(events::updated_at.asc()),
+            (EventSort::UpdatedAt, true) => select.then_order_by(events::updated_at.desc()),
+        };
+    }
+    let rows: Vec<EventRow> = select
+        .then_order_by(events::id.asc())
+        .limit(query.list.limit)
+        .offset(query.list.offset)
+        .select(EventRow::as_select())
+        .load(conn)?;
+    let events = rows.into_iter().map(EventRow::into_event).collect::<Result<_, _>>()?;
+    Ok((events, total))
+}
+
+fn find_row(conn: &mut Conn, id: i64) -> Result<EventRow, AppError> {
+    events::table
+        .find(id)
+        .select(EventRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found(RESOURCE, id))
+}
+
+pub fn get(conn: &mut Conn, id: i64) -> Result<Event, AppError> {
+    find_row(conn, id)?.into_event()
+}
+
+/// The referenced initiative and program must exist. Checked inside the write transaction, so a
+/// concurrent delete cannot slip between the check and the write.
+fn check_references(conn: &mut Conn, record: &NewEvent) -> Result<(), AppError> {
+    let mut errors = Vec::new();
+    if let Some(id) = record.initiative_id
+        && !initiatives::store::exists(conn, id)?
+    {
+        errors.push(FieldError::new("initiative_id", format!("there is no initiative with id {id}")));
+    }
+    if let Some(id) = record.program_id
+        && !programs::store::exists(conn, id)?
+    {
+        errors.push(FieldError::new("program_id", format!("there is no program with id {id}")));
+    }
+    if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
+}
+
+pub fn create(conn: &mut Conn, record: NewEvent, now: Micros) -> Result<Event, AppError> {
+    check_references(conn, &record)?;
+    diesel::insert_into(events::table)
+        .values(&EventChanges::new(record, now, now))
+        .returning(EventRow::as_returning())
+        .get_result(conn)?
+        .into_event()
+}
+
+/// Applies `patch` to event `id` after `precondition` accepted the current record. A patch that
+/// changes nothing writes nothing, so `updated_at` and the ETag stay.
+pub fn update(
+    conn: &mut Conn,
+    id: i64,
+    precondition: impl FnOnce(&Event) -> Result<(), AppError>,
+    patch: impl FnOnce() -> Result<EventPatch, AppError>,
+    now: Micros,
+) -> Result<Event, AppError> {
+    let row = find_row(conn, id)?;
+    let current = row.clone().into_event()?;
+    precondition(&current)?;
+    let before = row.to_new()?;
+    let after = patch()?.apply(before.clone())?;
+    if after == before {
+        return Ok(current);
+    }
+    check_references(conn, &after)?;
+    diesel::update(events::table.find(id))
+        .set(&EventChanges::new(after, row.created_at, now))
+        .returning(EventRow::as_returning())
+        .get_result(conn)?
+        .into_event()
+}
+
+/// Deletes event `id` after `precondition` accepted it.
+pub fn delete(
+    conn: &mut Conn,
+    id: i64,
+    precondition: impl FnOnce(&Event) -> Result<(), AppError>,
+) -> Result<(), AppError> {
+    let current = get(conn, id)?;
+    precondition(&current)?;
+    diesel::delete(events::table.find(id)).execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! Community health initiatives and programs of work.
+
+pub mod api;
+pub mod handlers;
+pub mod model;
+pub mod store;

@@ -1,0 +1,273 @@
+//! Initiatives on the wire: what clients send and receive, and the rules their fields follow.
+
+use actix_web::HttpRequest;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::error::AppError;
+use crate::http::fields::{self, Fields, Patch};
+use crate::http::query::{self, ListParams, QueryParams};
+use crate::wire_enum;
+
+wire_enum! {
+    /// What kind of work the initiative is.
+    pub enum Category {
+        HealthEquity = "health_equity",
+        Education = "education",
+        ClinicalCare = "clinical_care",
+        EconomicDevelopment = "economic_development",
+        CommunityService = "community_service",
+        Partnership = "partnership",
+        PublicHealth = "public_health",
+    }
+}
+
+wire_enum! {
+    /// Where the initiative stands.
+    pub enum InitiativeStatus {
+        Planned = "planned",
+        Active = "active",
+        Completed = "completed",
+    }
+}
+
+wire_enum! {
+    /// A field initiatives can be sorted by.
+    pub enum InitiativeSort {
+        Name = "name",
+        StartedOn = "started_on",
+        CreatedAt = "created_at",
+        UpdatedAt = "updated_at",
+    }
+}
+
+/// A community health initiative or program of work.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Initiative {
+    /// Assigned by the server; never reused.
+    #[schema(example = 1, minimum = 1)]
+    pub id: i64,
+    /// 1 to 200 characters.
+    #[schema(example = "West Side United")]
+    pub name: String,
+    /// Unique; derived from the name when a create omits it.
+    #[schema(example = "west-side-united", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 80)]
+    pub slug: String,
+    /// At most 500 characters.
+    pub summary: Option<String>,
+    /// At most 10,000 characters.
+    pub description: Option<String>,
+    pub category: Category,
+    /// The office that leads it; at most 200 characters.
+    #[schema(example = "Office of Community Health Equity and Engagement")]
+    pub lead_office: Option<String>,
+    pub status: InitiativeStatus,
+    /// When it started.
+    #[schema(format = "date", example = "2018-01-01")]
+    pub started_on: Option<String>,
+    /// An absolute http(s) URL.
+    #[schema(format = "uri")]
+    pub website_url: Option<String>,
+    /// An email address.
+    #[schema(format = "email")]
+    pub contact_email: Option<String>,
+    /// When the record was created (UTC, microseconds).
+    #[schema(format = "date-time", example = "2026-05-17T15:04:05.123456Z")]
+    pub created_at: String,
+    /// When the record last changed (UTC, microseconds).
+    #[schema(format = "date-time", example = "2026-05-17T15:04:05.123456Z")]
+    pub updated_at: String,
+}
+
+/// The fields a client sets on an initiative. POST takes them with the defaults below; PATCH
+/// merges a subset into the stored record.
+#[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewInitiative {
+    /// 1 to 200 characters.
+    #[schema(example = "West Side United", min_length = 1, max_length = 200)]
+    pub name: String,
+    /// Unique. Derived from the name when omitted (lower-case ASCII, other characters become `-`,
+    /// `-2`, `-3`, … when taken); an explicit slug that is taken is a 409 `slug_taken`.
+    #[schema(example = "west-side-united", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 1, max_length = 80)]
+    pub slug: Option<String>,
+    /// At most 500 characters.
+    #[schema(max_length = 500)]
+    pub summary: Option<String>,
+    /// At most 10,000 characters.
+    #[schema(max_length = 10000)]
+    pub description: Option<String>,
+    pub category: Category,
+    /// At most 200 characters.
+    #[schema(max_length = 200)]
+    pub lead_office: Option<String>,
+    /// Defaults to `active`.
+    #[serde(default = "default_status")]
+    pub status: InitiativeStatus,
+    /// `YYYY-MM-DD`.
+    #[schema(format = "date", example = "2018-01-01")]
+    pub started_on: Option<String>,
+    /// An absolute http(s) URL.
+    #[schema(format = "uri", max_length = 2048)]
+    pub website_url: Option<String>,
+    /// A valid email address.
+    #[schema(format = "email", max_length = 254)]
+    pub contact_email: Option<String>,
+}
+
+fn default_status() -> InitiativeStatus {
+    InitiativeStatus::Active
+}
+
+/// A JSON merge patch (RFC 7396) of an initiative: absent fields stay, `null` clears an optional
+/// field, required fields cannot be `null`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = InitiativePatch)]
+#[serde(deny_unknown_fields)]
+pub struct InitiativePatchDoc {
+    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+    #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 1, max_length = 80)]
+    pub slug: Option<String>,
+    #[schema(max_length = 500)]
+    pub summary: Option<String>,
+    #[schema(max_length = 10000)]
+    pub description: Option<String>,
+    #[schema(nullable = false)]
+    pub category: Option<Category>,
+    #[schema(max_length = 200)]
+    pub lead_office: Option<String>,
+    #[schema(nullable = false)]
+    pub status: Option<InitiativeStatus>,
+    #[schema(format = "date")]
+    pub started_on: Option<String>,
+    #[schema(format = "uri", max_length = 2048)]
+    pub website_url: Option<String>,
+    #[schema(format = "email", max_length = 254)]
+    pub contact_email: Option<String>,
+}
+
+fn optional_text(max: usize) -> impl Fn(&Value) -> Result<String, String> {
+    fields::text(0, max)
+}
+
+impl NewInitiative {
+    /// Reads a create body, naming every invalid field.
+    pub fn from_json(body: Value) -> Result<NewInitiative, AppError> {
+        let mut f = Fields::new(body)?;
+        let name = f.required("name", &fields::text(1, 200));
+        let slug = f.optional("slug", &fields::slug);
+        let summary = f.optional("summary", &optional_text(500));
+        let description = f.optional("description", &optional_text(10_000));
+        let category = f.required("category", &fields::one_of::<Category>);
+        let lead_office = f.optional("lead_office", &optional_text(200));
+        let status = f.defaulted("status", InitiativeStatus::Active, &fields::one_of::<InitiativeStatus>);
+        let started_on = f.optional("started_on", &fields::date);
+        let website_url = f.optional("website_url", &fields::url);
+        let contact_email = f.optional("contact_email", &fields::email);
+        f.finish()?;
+        let (Some(name), Some(category), Some(status)) = (name, category, status) else {
+            return Err(AppError::internal("a required initiative field passed validation without a value"));
+        };
+        Ok(NewInitiative {
+            name,
+            slug,
+            summary,
+            description,
+            category,
+            lead_office,
+            status,
+            started_on,
+            website_url,
+            contact_email,
+        })
+    }
+}
+
+/// A read merge patch of an initiative.
+#[derive(Debug)]
+pub struct InitiativePatch {
+    name: Patch<String>,
+    slug: Patch<String>,
+    summary: Patch<String>,
+    description: Patch<String>,
+    category: Patch<Category>,
+    lead_office: Patch<String>,
+    status: Patch<InitiativeStatus>,
+    started_on: Patch<String>,
+    website_url: Patch<String>,
+    contact_email: Patch<String>,
+}
+
+impl InitiativePatch {
+    /// Reads a merge-patch body, naming every invalid field.
+    pub fn from_json(body: Value) -> Result<InitiativePatch, AppError> {
+        let mut f = Fields::new(body)?;
+        let patch = InitiativePatch {
+            name: f.patch_required("name", &fields::text(1, 200)),
+            slug: f.patch_required("slug", &fields::slug),
+            summary: f.patch_optional("summary", &optional_text(500)),
+            description: f.patch_optional("description", &optional_text(10_000)),
+            category: f.patch_required("category", &fields::one_of::<Category>),
+            lead_office: f.patch_optional("lead_office", &optional_text(200)),
+            status: f.patch_required("status", &fields::one_of::<InitiativeStatus>),
+            started_on: f.patch_optional("started_on", &fields::date),
+            website_url: f.patch_optional("website_url", &fields::url),
+            contact_email: f.patch_optional("contact_email", &fields::email),
+        };
+        f.finish()?;
+        Ok(patch)
+    }
+
+    /// The record as it is after the patch.
+    pub fn apply(self, mut record: NewInitiative) -> Result<NewInitiative, AppError> {
+        let InitiativePatch {
+            name,
+            slug,
+            summary,
+            description,
+            category,
+            lead_office,
+            status,
+            started_on,
+            website_url,
+            contact_email,
+        } = self;
+        name.apply(&mut record.name);
+        slug.apply_optional(&mut record.slug);
+        summary.apply_optional(&mut record.summary);
+        description.apply_optional(&mut record.description);
+        category.apply(&mut record.category);
+        lead_office.apply_optional(&mut record.lead_office);
+        status.apply(&mut record.status);
+        started_on.apply_optional(&mut record.started_on);
+        website_url.apply_optional(&mut record.website_url);
+        contact_email.apply_optional(&mut record.contact_email);
+        Ok(record)
+    }
+}
+
+/// The query of `GET /api/v1/initiatives`.
+#[derive(Debug, Clone)]
+pub struct InitiativeQuery {
+    pub category: Option<Category>,
+    pub status: Option<InitiativeStatus>,
+    /// Lower-cased search text.
+    pub q: Option<String>,
+    pub list: ListParams<InitiativeSort>,
+}
+
+impl InitiativeQuery {
+    /// Reads the query string; also returns its parameters for the `Link` header.
+    pub fn from_request(request: &HttpRequest) -> Result<(InitiativeQuery, Vec<(String, String)>), AppError> {
+        let mut params = QueryParams::from_request(request)?;
+        let query = InitiativeQuery {
+            category: params.get("category", query::one_of::<Category>),
+            status: params.get("status", query::one_of::<InitiativeStatus>),
+            q: params.search(),
+            list: params.list_params(InitiativeSort::Name),
+        };
+        Ok((query, params.finish()?))
+    }
+}

@@ -1,0 +1,190 @@
+//! Initiative endpoints: extract, check, one database call, respond.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::http::auth::Writer;
+use crate::http::body::JsonBody;
+use crate::http::conditional::IfMatch;
+use crate::http::respond::{self, ListMeta, Representation};
+use crate::http::{RecordId, require_match};
+use crate::initiatives::api::{
+    Category, Initiative, InitiativePatch, InitiativePatchDoc, InitiativeQuery, InitiativeStatus, NewInitiative,
+};
+use crate::initiatives::store;
+
+/// A page of initiatives.
+#[derive(ToSchema)]
+#[allow(dead_code, reason = "documents the list envelope; lists are serialized by respond::list")]
+pub struct InitiativeList {
+    data: Vec<Initiative>,
+    meta: ListMeta,
+}
+
+/// The query parameters of `GET /api/v1/initiatives`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "documents the query; it is read by InitiativeQuery::from_request")]
+pub struct InitiativeListParams {
+    /// Page size, 1 to 100.
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    limit: Option<i64>,
+    /// How many matching records to skip, at least 0.
+    #[param(minimum = 0, default = 0)]
+    offset: Option<i64>,
+    /// Comma-separated sort fields, each optionally prefixed with `-` for descending:
+    /// `name` (the default), `started_on`, `created_at`, `updated_at`. Ties break by `id`.
+    /// Initiatives without `started_on` come first in ascending order.
+    #[param(
+        pattern = r"^-?(name|started_on|created_at|updated_at)(,-?(name|started_on|created_at|updated_at))*$",
+        example = "-started_on"
+    )]
+    sort: Option<String>,
+    /// Only initiatives of this category.
+    category: Option<Category>,
+    /// Only initiatives with this status.
+    status: Option<InitiativeStatus>,
+    /// Case-insensitive text that the name, summary or description contains.
+    #[param(min_length = 1, max_length = 200, example = "equity")]
+    q: Option<String>,
+}
+
+/// List initiatives
+///
+/// Community health initiatives, filtered and sorted, a page at a time. The
+/// `Link` header (RFC 8288) gives the `next` and `prev` pages with the same filters and sort.
+#[utoipa::path(
+    get, path = "/api/v1/initiatives", tag = "initiatives", operation_id = "list_initiatives",
+    params(InitiativeListParams),
+    security(()),
+    responses((status = 200, description = "A page of initiatives.", body = InitiativeList,
+        headers(("Link" = String, description = "RFC 8288 links to the `next` and `prev` pages, where they exist."))))
+)]
+pub async fn list_initiatives(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, AppError> {
+    let (query, pairs) = InitiativeQuery::from_request(&request)?;
+    let (limit, offset) = (query.list.limit, query.list.offset);
+    let (initiatives, total) = state.db.read(move |conn| store::list(conn, &query)).await?;
+    respond::list(&request, &pairs, &initiatives, ListMeta { total, limit, offset })
+}
+
+/// Get an initiative
+///
+/// One initiative by id, with a strong `ETag`. A matching `If-None-Match` answers `304`.
+#[utoipa::path(
+    get, path = "/api/v1/initiatives/{id}", tag = "initiatives", operation_id = "get_initiative",
+    params(("id" = i64, Path, description = "The initiative's id.", minimum = 1)),
+    security(()),
+    responses(
+        (status = 200, description = "The initiative.", body = Initiative,
+            headers(("ETag" = String, description = "Strong entity tag of this representation."))),
+        (status = 304, description = "The client's copy (`If-None-Match`) is current.",
+            headers(("ETag" = String, description = "Strong entity tag of the current representation."))),
+    )
+)]
+pub async fn get_initiative(
+    state: web::Data<AppState>,
+    id: RecordId,
+    request: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id = id.of("initiative")?;
+    let initiative = state.db.read(move |conn| store::get(conn, id)).await?;
+    Ok(Representation::of(&initiative)?.read(&request))
+}
+
+/// Create an initiative
+///
+/// Creates an initiative. The slug is derived from the name when omitted; an explicit slug that is
+/// taken is a `409`.
+#[utoipa::path(
+    post, path = "/api/v1/initiatives", tag = "initiatives", operation_id = "create_initiative",
+    request_body(content = NewInitiative, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses((status = 201, description = "The created initiative.", body = Initiative, headers(
+        ("Location" = String, description = "The URL of the new initiative."),
+        ("ETag" = String, description = "Strong entity tag of the new initiative."),
+    )))
+)]
+pub async fn create_initiative(
+    _writer: Writer,
+    state: web::Data<AppState>,
+    body: JsonBody,
+) -> Result<HttpResponse, AppError> {
+    let record = NewInitiative::from_json(body.0)?;
+    let initiative = state.db.write(move |conn, now| store::create(conn, record, now)).await?;
+    let location = format!("/api/v1/initiatives/{}", initiative.id);
+    Ok(Representation::of(&initiative)?.created(location))
+}
+
+/// Update an initiative
+///
+/// Applies a JSON merge patch (RFC 7396): absent fields stay, `null` clears an optional field. A
+/// patch that changes nothing leaves `updated_at` and the `ETag` as they were. With `If-Match`,
+/// the update happens only if the initiative is still as the client last saw it.
+#[utoipa::path(
+    patch, path = "/api/v1/initiatives/{id}", tag = "initiatives", operation_id = "update_initiative",
+    params(
+        ("id" = i64, Path, description = "The initiative's id.", minimum = 1),
+        ("If-Match" = Option<String>, Header, description = "Update only if the current `ETag` is one of these (or `*`)."),
+    ),
+    request_body(content(
+        (InitiativePatchDoc = "application/merge-patch+json"),
+        (InitiativePatchDoc = "application/json"),
+    )),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The initiative after the patch.", body = Initiative,
+        headers(("ETag" = String, description = "Strong entity tag of the initiative after the patch."))))
+)]
+pub async fn update_initiative(
+    _writer: Writer,
+    state: web::Data<AppState>,
+    id: RecordId,
+    request: HttpRequest,
+    body: JsonBody,
+) -> Result<HttpResponse, AppError> {
+    let id = id.of("initiative")?;
+    let if_match = IfMatch::from_request(&request);
+    let initiative = state
+        .db
+        .write(move |conn, now| {
+            store::update(
+                conn,
+                id,
+                |current| require_match(&if_match, current, "initiative"),
+                || InitiativePatch::from_json(body.0),
+                now,
+            )
+        })
+        .await?;
+    Ok(Representation::of(&initiative)?.respond(StatusCode::OK))
+}
+
+/// Delete an initiative
+///
+/// Deletes an initiative. Refused with `409 still_referenced` while events reference it. Its id is
+/// never reused.
+#[utoipa::path(
+    delete, path = "/api/v1/initiatives/{id}", tag = "initiatives", operation_id = "delete_initiative",
+    params(
+        ("id" = i64, Path, description = "The initiative's id.", minimum = 1),
+        ("If-Match" = Option<String>, Header, description = "Delete only if the current `ETag` is one of these (or `*`)."),
+    ),
+    security(("bearer" = [])),
+    responses((status = 204, description = "The initiative is deleted."))
+)]
+pub async fn delete_initiative(
+    _writer: Writer,
+    state: web::Data<AppState>,
+    id: RecordId,
+    request: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id = id.of("initiative")?;
+    let if_match = IfMatch::from_request(&request);
+    state
+        .db
+        .write(move |conn, _now| store::delete(conn, id, |current| require_match(&if_match, current, "initiative")))
+        .await?;
+    Ok(respond::no_content())
+}

@@ -1,0 +1,149 @@
+//! Initiative queries. No HTTP here: callers pass a connection, inside a transaction for writes.
+
+use diesel::prelude::*;
+
+use crate::clock::Micros;
+use crate::db::{self, Backend, Conn};
+use crate::error::AppError;
+use crate::initiatives::api::{Initiative, InitiativePatch, InitiativeQuery, InitiativeSort, NewInitiative};
+use crate::initiatives::model::{InitiativeChanges, InitiativeRow};
+use crate::schema::{events, initiatives};
+use crate::slugs;
+use crate::wire::WireEnum;
+
+const RESOURCE: &str = "initiative";
+
+fn filtered(query: &InitiativeQuery) -> initiatives::BoxedQuery<'static, Backend> {
+    let mut select = initiatives::table.into_boxed();
+    if let Some(category) = query.category {
+        select = select.filter(initiatives::category.eq(category.as_str()));
+    }
+    if let Some(status) = query.status {
+        select = select.filter(initiatives::status.eq(status.as_str()));
+    }
+    if let Some(text) = &query.q {
+        select = select.filter(initiatives::search_text.like(db::contains_pattern(text)).escape('\\'));
+    }
+    select
+}
+
+/// One page of the initiatives matching `query`, and how many match in all.
+pub fn list(conn: &mut Conn, query: &InitiativeQuery) -> Result<(Vec<Initiative>, i64), AppError> {
+    let total = filtered(query).count().get_result::<i64>(conn)?;
+    let mut select = filtered(query);
+    for key in &query.list.sort {
+        select = match (key.field, key.descending) {
+            (InitiativeSort::Name, false) => select.then_order_by(initiatives::name.asc()),
+            (InitiativeSort::Name, true) => select.then_order_by(initiatives::name.desc()),
+            (InitiativeSort::StartedOn, false) => select.then_order_by(initiatives::started_on.asc()),
+            (InitiativeSort::StartedOn, true) => select.then_order_by(initiatives::started_on.desc()),
+            (InitiativeSort::CreatedAt, false) => select.then_order_by(initiatives::created_at.asc()),
+            (InitiativeSort::CreatedAt, true) => select.then_order_by(initiatives::created_at.desc()),
+            (InitiativeSort::UpdatedAt, false) => select.then_order_by(initiatives::updated_at.asc()),
+            (InitiativeSort::UpdatedAt, true) => select.then_order_by(initiatives::updated_at.desc()),
+        };
+    }
+    let rows: Vec<InitiativeRow> = select
+        .then_order_by(initiatives::id.asc())
+        .limit(query.list.limit)
+        .offset(query.list.offset)
+        .select(InitiativeRow::as_select())
+        .load(conn)?;
+    let initiatives = rows.into_iter().map(InitiativeRow::into_initiative).collect::<Result<_, _>>()?;
+    Ok((initiatives, total))
+}
+
+fn find_row(conn: &mut Conn, id: i64) -> Result<InitiativeRow, AppError> {
+    initiatives::table
+        .find(id)
+        .select(InitiativeRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found(RESOURCE, id))
+}
+
+pub fn get(conn: &mut Conn, id: i64) -> Result<Initiative, AppError> {
+    find_row(conn, id)?.into_initiative()
+}
+
+pub fn exists(conn: &mut Conn, id: i64) -> Result<bool, AppError> {
+    Ok(initiatives::table.find(id).count().get_result::<i64>(conn)? > 0)
+}
+
+/// The id of the initiative with `slug`, if any.
+pub fn id_by_slug(conn: &mut Conn, slug: &str) -> Result<Option<i64>, AppError> {
+    Ok(initiatives::table.filter(initiatives::slug.eq(slug)).select(initiatives::id).first(conn).optional()?)
+}
+
+fn settle_slug(conn: &mut Conn, explicit: Option<&str>, name: &str, except_id: i64) -> Result<String, AppError> {
+    let others = || initiatives::table.filter(initiatives::id.ne(except_id)).select(initiatives::slug);
+    slugs::settle(
+        conn,
+        RESOURCE,
+        explicit,
+        name,
+        |conn, slug| Ok(others().filter(initiatives::slug.eq(slug)).first::<String>(conn).optional()?.is_some()),
+        |conn, prefix| Ok(others().filter(initiatives::slug.like(format!("{prefix}%"))).load(conn)?),
+    )
+}
+
+fn write_error(error: diesel::result::Error, slug: &str) -> AppError {
+    if db::is_unique_violation(&error) { AppError::slug_taken(RESOURCE, slug) } else { error.into() }
+}
+
+pub fn create(conn: &mut Conn, record: NewInitiative, now: Micros) -> Result<Initiative, AppError> {
+    let slug = settle_slug(conn, record.slug.as_deref(), &record.name, 0)?;
+    let row = InitiativeChanges::new(record, slug.clone(), now, now);
+    diesel::insert_into(initiatives::table)
+        .values(&row)
+        .returning(InitiativeRow::as_returning())
+        .get_result(conn)
+        .map_err(|error| write_error(error, &slug))?
+        .into_initiative()
+}
+
+/// Applies `patch` to initiative `id` after `precondition` accepted the current record. A patch
+/// that changes nothing writes nothing, so `updated_at` and the ETag stay.
+pub fn update(
+    conn: &mut Conn,
+    id: i64,
+    precondition: impl FnOnce(&Initiative) -> Result<(), AppError>,
+    patch: impl FnOnce() -> Result<InitiativePatch, AppError>,
+    now: Micros,
+) -> Result<Initiative, AppError> {
+    let row = find_row(conn, id)?;
+    let current = row.clone().into_initiative()?;
+    precondition(&current)?;
+    let before = row.to_new()?;
+    let after = patch()?.apply(before.clone())?;
+    if after == before {
+        return Ok(current);
+    }
+    let slug = match &after.slug {
+        Some(slug) if *slug == row.slug => slug.clone(),
+        explicit => settle_slug(conn, explicit.as_deref(), &after.name, id)?,
+    };
+    let changes = InitiativeChanges::new(after, slug.clone(), row.created_at, now);
+    diesel::update(initiatives::table.find(id))
+        .set(&changes)
+        .returning(InitiativeRow::as_returning())
+        .get_result(conn)
+        .map_err(|error| write_error(error, &slug))?
+        .into_initiative()
+}
+
+/// Deletes initiative `id` after `precondition` accepted it, unless events still reference it.
+pub fn delete(
+    conn: &mut Conn,
+    id: i64,
+    precondition: impl FnOnce(&Initiative) -> Result<(), AppError>,
+) -> Result<(), AppError> {
+    let current = get(conn, id)?;
+    precondition(&current)?;
+    let referencing = events::table.filter(events::initiative_id.eq(id)).count().get_result::<i64>(conn)?;
+    if referencing > 0 {
+        return Err(AppError::StillReferenced { resource: RESOURCE, count: referencing });
+    }
+    diesel::delete(initiatives::table.find(id)).execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! A real server on a loopback port, for what lies below the App: start-up, the early 413 and
+//! graceful shutdown.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+use crate::cli::{BINARY, run};
+
+/// A `rush-api serve` child on `127.0.0.1:0`, stopped by PID when dropped.
+struct Server {
+    child: Child,
+    address: SocketAddr,
+}
+
+impl Server {
+    fn start(dir: &TempDir, args: &[&str]) -> Server {
+        let mut child = Command::new(BINARY)
+            .args(args)
+            .current_dir(dir.path())
+            .env("DATABASE_URL", dir.path().join("cli.sqlite3"))
+            .env("BIND_ADDRESS", "127.0.0.1:0")
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start rush-api serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(address) = line.split("listening on http://").nth(1) {
+                    let _ = sender.send(address.trim().to_owned());
+                }
+            }
+        });
+        let address = receiver.recv_timeout(Duration::from_secs(30)).expect("the server logs its address");
+        Server { child, address: address.parse().expect("an address") }
+    }
+
+    fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect(self.address).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+        stream
+    }
+
+    fn request(&self, raw: &str) -> String {
+        let mut stream = self.connect();
+        stream.write_all(raw.as_bytes()).expect("send");
+        read_response(&mut stream)
+    }
+
+    fn signal(&self, signal: &str) {
+        let status =
+            Command::new("kill").arg(format!("-{signal}")).arg(self.child.id().to_string()).status().expect("kill");
+        assert!(status.success());
+    }
+
+    fn wait(&mut self, limit: Duration) -> Option<i32> {
+        let started = Instant::now();
+        while started.elapsed() < limit {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads one response whose body is delimited by Content-Length (or by close).
+fn read_response(stream: &mut TcpStream) -> String {
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let text = String::from_utf8_lossy(&buffer).into_owned();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                })
+                .unwrap_or(0);
+            if buffer.len() >= end + 4 + length {
+                return text;
+            }
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return String::from_utf8_lossy(&buffer).into_owned(),
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+fn token(dir: &TempDir) -> String {
+    let output = run(dir, &["token", "create", "--name", "server-tests"], &[]);
+    String::from_utf8_lossy(&output.stdout).lines().last().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn serve_loads_the_dataset_once_and_no_seed_leaves_the_database_empty() {
+    let dir = tempfile::tempdir().expect("dir");
+    let server = Server::start(&dir, &["serve", "--no-seed"]);
+    let response = server.request("GET /api/v1/programs HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"total\":0"), "{response}");
+    drop(server);
+
+    let server = Server::start(&dir, &[]);
+    let response =
+        server.request("GET /api/v1/programs?limit=1 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    assert!(!response.contains("\"total\":0"), "the default command seeds an empty database: {response}");
+    let readiness = server.request("GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    assert!(readiness.starts_with("HTTP/1.1 200"), "{readiness}");
+}
+
+#[test]
+fn a_declared_body_over_the_limit_is_refused_before_it_is_sent() {
+    let dir = tempfile::tempdir().expect("dir");
+    let token = token(&dir);
+    let server = Server::start(&dir, &["serve", "--no-seed"]);
+    let mut stream = server.connect();
+    let head = format!(
+        "POST /api/v1/programs HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).expect("send the head only");
+    let response = read_response(&mut stream);
+    assert!(response.starts_with("HTTP/1.1 413"), "{response}");
+    assert!(response.to_ascii_lowercase().contains("content-type: application/problem+json"), "{response}");
+    assert!(response.contains("payload_too_large"), "{response}");
+}
+
+#[test]
+fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
+    let dir = tempfile::tempdir().expect("dir");
+    let token = token(&dir);
+    let mut server = Server::start(&dir, &["serve", "--no-seed"]);
+    let body = r#"{"name":"In Flight Residency","program_type":"residency","specialty":"Neurology","campus":"rush_oak_park_hospital","duration_years":4}"#;
+    let mut stream = server.connect();
+    let head = format!(
+        "POST /api/v1/programs HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("send the head");
+    stream.write_all(&body.as_bytes()[..10]).expect("send part of the body");
+    std::thread::sleep(Duration::from_millis(300));
+    server.signal("TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    stream.write_all(&body.as_bytes()[10..]).expect("send the rest");
+    let response = read_response(&mut stream);
+    assert!(response.starts_with("HTTP/1.1 201"), "the request in flight completes: {response}");
+    assert_eq!(server.wait(Duration::from_secs(35)), Some(0), "exits 0 within the grace period");
+    assert!(TcpStream::connect(server.address).is_err(), "no longer accepting connections");
+}

@@ -1,0 +1,350 @@
+//! `TestApp`: the real application (`build_app`) over a fresh SQLite file, with a write token,
+//! and responses that are checked against the OpenAPI document as they arrive.
+
+#![allow(dead_code, reason = "each test module uses a different part of the support")]
+
+use std::sync::OnceLock;
+
+use actix_service::boxed::{self, BoxService};
+use actix_service::{Service, ServiceExt};
+use actix_web::body::BoxBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::Method;
+use actix_web::http::header::HeaderMap;
+use actix_web::test::{self, TestRequest};
+use actix_web::web::Bytes;
+use rush_api::app::{AppState, build_app};
+use rush_api::config::CorsOrigins;
+use rush_api::db::Db;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+type AppService = BoxService<actix_http::Request, ServiceResponse<BoxBody>, actix_web::Error>;
+
+pub struct TestApp {
+    pub dir: TempDir,
+    pub db_path: String,
+    pub state: AppState,
+    service: AppService,
+    pub token: String,
+}
+
+impl TestApp {
+    /// An empty database and one write token.
+    pub async fn new() -> TestApp {
+        TestApp::build(CorsOrigins::None, false).await
+    }
+
+    /// The bundled dataset loaded, as `serve` does.
+    pub async fn seeded() -> TestApp {
+        TestApp::build(CorsOrigins::None, true).await
+    }
+
+    pub async fn with_cors(origins: CorsOrigins) -> TestApp {
+        TestApp::build(origins, false).await
+    }
+
+    async fn build(origins: CorsOrigins, seed: bool) -> TestApp {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        let db_path = dir.path().join("test.sqlite3").to_string_lossy().into_owned();
+        let db = Db::open(&db_path).expect("open the test database");
+        if seed {
+            rush_api::seed::load_if_empty(&db).await.expect("load the bundled dataset");
+        }
+        let secret = rush_api::tokens::generate().expect("generate a token");
+        let stored = secret.clone();
+        db.write(move |conn, now| rush_api::tokens::create(conn, "tests", &stored, now))
+            .await
+            .expect("store the test token");
+        let state = AppState::new(db, origins);
+        let service = test::init_service(build_app(state.clone())).await;
+        let service = boxed::service(service.map(|response: ServiceResponse<_>| response.map_into_boxed_body()));
+        TestApp { dir, db_path, state, service, token: secret }
+    }
+
+    /// Sends `request` and checks the response against the OpenAPI document.
+    pub async fn send(&self, request: TestRequest) -> Response {
+        let request = request.to_request();
+        let method = request.method().clone();
+        let path = request.path().to_owned();
+        let response = match self.service.call(request).await {
+            Ok(response) => response,
+            Err(error) => ServiceResponse::new(TestRequest::default().to_http_request(), error.error_response()),
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = actix_web::body::to_bytes(response.into_body()).await.unwrap_or_default();
+        let response = Response { method, path, status, headers, body };
+        response.check_against_spec();
+        response
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.send(TestRequest::get().uri(path)).await
+    }
+
+    pub fn authorized(&self, request: TestRequest) -> TestRequest {
+        request.insert_header(("Authorization", format!("Bearer {}", self.token)))
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.send(self.authorized(TestRequest::post().uri(path).set_json(body))).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Response {
+        let request = TestRequest::patch()
+            .uri(path)
+            .insert_header(("Content-Type", "application/merge-patch+json"))
+            .set_payload(body.to_string());
+        self.send(self.authorized(request)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.send(self.authorized(TestRequest::delete().uri(path))).await
+    }
+
+    /// Creates a record and returns it.
+    pub async fn create(&self, collection: &str, body: &Value) -> Value {
+        let response = self.post(&format!("/api/v1/{collection}"), body).await;
+        response.assert_status(201);
+        response.json()
+    }
+
+    pub async fn create_program(&self, overrides: Value) -> Value {
+        self.create("programs", &merged(valid_program(), overrides)).await
+    }
+
+    pub async fn create_initiative(&self, overrides: Value) -> Value {
+        self.create("initiatives", &merged(valid_initiative(), overrides)).await
+    }
+
+    pub async fn create_event(&self, overrides: Value) -> Value {
+        self.create("events", &merged(valid_event(), overrides)).await
+    }
+
+    /// Every record of a collection, read through the API.
+    pub async fn all(&self, collection: &str) -> Vec<Value> {
+        let mut records = Vec::new();
+        for page in 0..1000 {
+            let response = self.get(&format!("/api/v1/{collection}?limit=100&offset={}", page * 100)).await;
+            response.assert_status(200);
+            let data = response.json()["data"].as_array().cloned().unwrap_or_default();
+            let done = data.len() < 100;
+            records.extend(data);
+            if done {
+                break;
+            }
+        }
+        records
+    }
+}
+
+/// `base` with the members of `overrides` set (a `null` override removes the member).
+pub fn merged(mut base: Value, overrides: Value) -> Value {
+    if let (Some(base), Some(overrides)) = (base.as_object_mut(), overrides.as_object()) {
+        for (key, value) in overrides {
+            if value.is_null() {
+                base.remove(key);
+            } else {
+                base.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    base
+}
+
+pub fn valid_program() -> Value {
+    json!({
+        "name": "Internal Medicine Residency",
+        "program_type": "residency",
+        "specialty": "Internal Medicine",
+        "campus": "rush_university_medical_center",
+        "duration_years": 3
+    })
+}
+
+pub fn valid_initiative() -> Value {
+    json!({"name": "West Side United", "category": "partnership"})
+}
+
+pub fn valid_event() -> Value {
+    json!({
+        "title": "Community Health Fair",
+        "event_type": "health_fair",
+        "starts_at": "2027-03-14T09:00:00-05:00"
+    })
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub method: Method,
+    pub path: String,
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Response {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|value| value.to_str().ok()).map(str::to_owned)
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, expected: u16) -> &Response {
+        assert_eq!(self.status, expected, "{} {} answered {}: {}", self.method, self.path, self.status, self.text());
+        self
+    }
+
+    /// Asserts a problem+json response with this status and code; returns the problem.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) -> Value {
+        self.assert_status(status);
+        assert_eq!(self.header("content-type").as_deref(), Some("application/problem+json"), "{}", self.text());
+        let problem = self.json();
+        assert_eq!(problem["code"], code, "{}", self.text());
+        assert_eq!(problem["status"], status, "{}", self.text());
+        for member in ["type", "title", "detail", "request_id"] {
+            assert!(problem[member].is_string(), "problem without {member}: {}", self.text());
+        }
+        assert_eq!(problem["request_id"].as_str(), self.header("x-request-id").as_deref());
+        problem
+    }
+
+    /// Asserts a 422 whose `errors` name exactly these fields (in any order).
+    #[track_caller]
+    pub fn assert_invalid(&self, fields: &[&str]) -> Value {
+        let problem = self.assert_problem(422, "validation_failed");
+        let mut named: Vec<String> = problem["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["field"].as_str().map(str::to_owned))
+            .collect();
+        named.sort();
+        let mut expected: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+        expected.sort();
+        assert_eq!(named, expected, "{}", self.text());
+        problem
+    }
+
+    /// Every response must match what the OpenAPI document says about its operation and status.
+    #[track_caller]
+    fn check_against_spec(&self) {
+        assert!(self.header("x-request-id").is_some(), "{} {} has no X-Request-Id", self.method, self.path);
+        // HEAD has no body to check, and CORS preflights are answered by the CORS layer.
+        if self.path.starts_with("/docs")
+            || self.path == "/openapi.json"
+            || self.method == Method::HEAD
+            || self.method == Method::OPTIONS
+        {
+            return;
+        }
+        let spec = spec();
+        let content_type = self.header("content-type").unwrap_or_default();
+        let essence = content_type.split(';').next().unwrap_or_default().trim().to_owned();
+        let Some((template, operation)) = find_operation(spec, &self.method, &self.path) else {
+            // Unrouted paths and methods: a problem document all the same.
+            assert!(
+                self.status == 404 || self.status == 405,
+                "{} {} -> {} outside the spec",
+                self.method,
+                self.path,
+                self.status
+            );
+            assert_eq!(essence, "application/problem+json");
+            validate(spec, &json!({"$ref": "#/components/schemas/Problem"}), &self.json(), &self.method, &self.path);
+            return;
+        };
+        let Some(documented) = operation["responses"].get(self.status.to_string()) else {
+            panic!(
+                "{} {} answered {}, which the spec does not document for {template}: {}",
+                self.method,
+                self.path,
+                self.status,
+                self.text()
+            );
+        };
+        match documented.get("content").and_then(Value::as_object) {
+            None => assert!(
+                self.body.is_empty(),
+                "{} {} -> {} documents no body but sent {}",
+                self.method,
+                self.path,
+                self.status,
+                self.text()
+            ),
+            Some(content) => {
+                let Some(media) = content.get(&essence) else {
+                    panic!(
+                        "{} {} -> {} sent {content_type}, documented: {:?}",
+                        self.method,
+                        self.path,
+                        self.status,
+                        content.keys().collect::<Vec<_>>()
+                    );
+                };
+                let body: Value = serde_json::from_slice(&self.body)
+                    .unwrap_or_else(|_| panic!("{} {} -> not JSON: {}", self.method, self.path, self.text()));
+                validate(spec, &media["schema"], &body, &self.method, &self.path);
+            }
+        }
+    }
+}
+
+pub fn spec() -> &'static Value {
+    static SPEC: OnceLock<Value> = OnceLock::new();
+    SPEC.get_or_init(|| serde_json::from_str(&rush_api::openapi::spec_json()).expect("the spec is JSON"))
+}
+
+fn find_operation<'a>(spec: &'a Value, method: &Method, path: &str) -> Option<(&'a str, &'a Value)> {
+    let paths = spec["paths"].as_object()?;
+    let segments: Vec<&str> = path.split('/').collect();
+    paths.iter().find_map(|(template, item)| {
+        let parts: Vec<&str> = template.split('/').collect();
+        let matches = parts.len() == segments.len()
+            && parts.iter().zip(&segments).all(|(part, segment)| part.starts_with('{') || part == segment);
+        let operation = item.get(method.as_str().to_ascii_lowercase())?;
+        matches.then_some((template.as_str(), operation))
+    })
+}
+
+#[track_caller]
+fn validate(spec: &Value, schema: &Value, instance: &Value, method: &Method, path: &str) {
+    let mut root = schema.clone();
+    if let Some(object) = root.as_object_mut() {
+        object.insert("components".to_owned(), spec["components"].clone());
+    }
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&root)
+        .unwrap_or_else(|e| panic!("the spec's schema does not compile: {e}"));
+    let errors: Vec<String> =
+        validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+    assert!(
+        errors.is_empty(),
+        "{method} {path}: the response does not match its documented schema: {errors:#?}\n{instance:#}"
+    );
+}
+
+/// How many rows `table` holds, read from the SQLite file directly, for asserting what is stored.
+pub fn count_rows(app: &TestApp, table: &str) -> i64 {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = diesel::SqliteConnection::establish(&app.db_path).expect("open the database");
+    diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+        .get_result::<Count>(&mut conn)
+        .map(|c| c.n)
+        .expect("count rows")
+}
