@@ -18,6 +18,14 @@ use crate::{openapi, routes};
 
 /// How long in-flight requests may take to finish after SIGTERM or SIGINT.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// How long a client has to send a request's head (line and headers); then it gets a bare 408 and
+/// the connection is closed. The body has its own deadline (`http::body::BODY_DEADLINE`).
+pub const HEAD_DEADLINE: Duration = Duration::from_secs(5);
+/// How long an idle keep-alive connection stays open. Longer than common load balancer idle
+/// timeouts would hold sockets for nothing; shorter makes busy clients reconnect.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(30);
+/// Connections each worker serves at once; more wait in the accept backlog.
+pub const MAX_CONNECTIONS_PER_WORKER: usize = 2_048;
 
 /// What every request can reach.
 #[derive(Clone)]
@@ -84,6 +92,10 @@ fn cors(origins: &CorsOrigins) -> Cors {
 pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     HttpServer::new(move || build_app(state.clone()))
         .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+        .client_request_timeout(HEAD_DEADLINE)
+        .client_disconnect_timeout(Duration::from_secs(1))
+        .keep_alive(KEEP_ALIVE)
+        .max_connections(MAX_CONNECTIONS_PER_WORKER)
         .listen(listener)?
         .run()
         .await

@@ -113,7 +113,12 @@ fn problem_codes(path: &str, kind: Kind, is_record: bool, is_api: bool) -> Vec<P
         codes.push(ProblemCode::Unauthorized);
     }
     if matches!(kind, Kind::Create | Kind::Update) {
-        codes.extend([ProblemCode::MalformedJson, ProblemCode::PayloadTooLarge, ProblemCode::UnsupportedMediaType]);
+        codes.extend([
+            ProblemCode::MalformedJson,
+            ProblemCode::RequestTimeout,
+            ProblemCode::PayloadTooLarge,
+            ProblemCode::UnsupportedMediaType,
+        ]);
     }
     if is_record {
         codes.push(ProblemCode::NotFound);

@@ -3,6 +3,8 @@
 //! It yields the parsed JSON value; turning it into a typed record (422s) is the resource's job,
 //! after authentication, existence and preconditions (RFC 9110 §13.2.1 order).
 
+use std::time::Duration;
+
 use actix_web::dev::Payload;
 use actix_web::http::{Method, header};
 use actix_web::{FromRequest, HttpRequest};
@@ -15,6 +17,9 @@ use crate::error::{AppError, ProblemCode};
 /// The largest body accepted, in bytes (API.md: bodies over 1 MiB are a 413).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const MERGE_PATCH_JSON: &str = "application/merge-patch+json";
+/// How long a client has to send the whole body once the head has arrived: a client that trickles
+/// its body gets a 408 problem instead of holding a connection and a worker's attention forever.
+pub const BODY_DEADLINE: Duration = Duration::from_secs(10);
 
 /// A request body that is well-formed JSON of an accepted media type.
 #[derive(Debug)]
@@ -29,16 +34,25 @@ impl FromRequest for JsonBody {
         let mut payload = payload.take();
         Box::pin(async move {
             checked?;
-            let mut body = Vec::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| {
-                    AppError::client(ProblemCode::BadRequest, "The request body could not be read completely.")
-                })?;
-                if body.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Err(too_large());
+            let read = async {
+                let mut body = Vec::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|_| {
+                        AppError::client(ProblemCode::BadRequest, "The request body could not be read completely.")
+                    })?;
+                    if body.len() + chunk.len() > MAX_BODY_BYTES {
+                        return Err(too_large());
+                    }
+                    body.extend_from_slice(&chunk);
                 }
-                body.extend_from_slice(&chunk);
-            }
+                Ok(body)
+            };
+            let body = actix_web::rt::time::timeout(BODY_DEADLINE, read).await.map_err(|_| {
+                AppError::client(
+                    ProblemCode::RequestTimeout,
+                    format!("The body did not arrive within {} seconds.", BODY_DEADLINE.as_secs()),
+                )
+            })??;
             serde_json::from_slice(&body).map(JsonBody).map_err(|error| {
                 AppError::client(ProblemCode::MalformedJson, format!("The body is not valid JSON: {error}."))
             })

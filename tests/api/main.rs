@@ -11,6 +11,7 @@ mod initiatives;
 mod lists;
 mod openapi;
 mod programs;
+mod reliability;
 mod seed;
 mod server;
 mod support;

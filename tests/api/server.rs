@@ -3,26 +3,33 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
 use crate::cli::{BINARY, run};
 
-/// A `rush-api serve` child on `127.0.0.1:0`, stopped by PID when dropped.
-struct Server {
+/// A `rush-api serve` child on `127.0.0.1:0`, stopped by PID when dropped. Its log is kept so
+/// that a test can check that nothing panicked.
+pub struct Server {
     child: Child,
-    address: SocketAddr,
+    pub address: SocketAddr,
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
-    fn start(dir: &TempDir, args: &[&str]) -> Server {
+    pub fn start(dir: &TempDir, args: &[&str]) -> Server {
+        Server::start_on(&dir.path().join("cli.sqlite3"), dir.path(), args)
+    }
+
+    pub fn start_on(database: &Path, workdir: &Path, args: &[&str]) -> Server {
         let mut child = Command::new(BINARY)
             .args(args)
-            .current_dir(dir.path())
-            .env("DATABASE_URL", dir.path().join("cli.sqlite3"))
+            .current_dir(workdir)
+            .env("DATABASE_URL", database)
             .env("BIND_ADDRESS", "127.0.0.1:0")
             .env("RUST_LOG", "info")
             .stderr(Stdio::piped())
@@ -31,36 +38,48 @@ impl Server {
             .expect("start rush-api serve");
         let stderr = child.stderr.take().expect("stderr");
         let (sender, receiver) = mpsc::channel();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&log);
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(address) = line.split("listening on http://").nth(1) {
                     let _ = sender.send(address.trim().to_owned());
                 }
+                if !line.contains("rush_api::access") {
+                    kept.lock().map(|mut log| log.push(line)).ok();
+                }
             }
         });
         let address = receiver.recv_timeout(Duration::from_secs(30)).expect("the server logs its address");
-        Server { child, address: address.parse().expect("an address") }
+        Server { child, address: address.parse().expect("an address"), log }
     }
 
-    fn connect(&self) -> TcpStream {
+    /// The server's log (access lines aside) holds no panic.
+    #[track_caller]
+    pub fn assert_no_panics(&self) {
+        let log = self.log.lock().map(|log| log.join("\n")).unwrap_or_default();
+        assert!(!log.contains("panicked"), "the server panicked:\n{log}");
+    }
+
+    pub fn connect(&self) -> TcpStream {
         let stream = TcpStream::connect(self.address).expect("connect");
         stream.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
         stream
     }
 
-    fn request(&self, raw: &str) -> String {
+    pub fn request(&self, raw: &str) -> String {
         let mut stream = self.connect();
         stream.write_all(raw.as_bytes()).expect("send");
         read_response(&mut stream)
     }
 
-    fn signal(&self, signal: &str) {
+    pub fn signal(&self, signal: &str) {
         let status =
             Command::new("kill").arg(format!("-{signal}")).arg(self.child.id().to_string()).status().expect("kill");
         assert!(status.success());
     }
 
-    fn wait(&mut self, limit: Duration) -> Option<i32> {
+    pub fn wait(&mut self, limit: Duration) -> Option<i32> {
         let started = Instant::now();
         while started.elapsed() < limit {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -80,7 +99,7 @@ impl Drop for Server {
 }
 
 /// Reads one response whose body is delimited by Content-Length (or by close).
-fn read_response(stream: &mut TcpStream) -> String {
+pub fn read_response(stream: &mut TcpStream) -> String {
     let mut buffer = Vec::new();
     let mut chunk = [0u8; 8192];
     loop {
@@ -105,7 +124,7 @@ fn read_response(stream: &mut TcpStream) -> String {
     }
 }
 
-fn token(dir: &TempDir) -> String {
+pub fn token(dir: &TempDir) -> String {
     let output = run(dir, &["token", "create", "--name", "server-tests"], &[]);
     String::from_utf8_lossy(&output.stdout).lines().last().unwrap_or_default().to_owned()
 }
@@ -164,4 +183,35 @@ fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
     assert!(response.starts_with("HTTP/1.1 201"), "the request in flight completes: {response}");
     assert_eq!(server.wait(Duration::from_secs(35)), Some(0), "exits 0 within the grace period");
     assert!(TcpStream::connect(server.address).is_err(), "no longer accepting connections");
+}
+
+#[test]
+fn a_body_that_trickles_in_is_cut_off_with_a_408_problem() {
+    let dir = tempfile::tempdir().expect("dir");
+    let token = token(&dir);
+    let server = Server::start(&dir, &["serve", "--no-seed"]);
+    let mut stream = server.connect();
+    let head = format!(
+        "POST /api/v1/programs HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+    );
+    stream.write_all(head.as_bytes()).expect("send the head and one byte");
+    let started = Instant::now();
+    let response = read_response(&mut stream);
+    let waited = started.elapsed();
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(response.contains("request_timeout") && response.contains("application/problem+json"), "{response}");
+    assert!(waited >= Duration::from_secs(9) && waited < Duration::from_secs(15), "cut off after {waited:?}");
+    server.assert_no_panics();
+}
+
+#[test]
+fn a_head_that_never_finishes_is_cut_off() {
+    let dir = tempfile::tempdir().expect("dir");
+    let server = Server::start(&dir, &["serve", "--no-seed"]);
+    let mut stream = server.connect();
+    stream.write_all(b"GET /api/v1/programs HTTP/1.1\r\nHost: loc").expect("send half a head");
+    let started = Instant::now();
+    let response = read_response(&mut stream);
+    assert!(started.elapsed() < Duration::from_secs(10), "held for {:?}", started.elapsed());
+    assert!(response.is_empty() || response.starts_with("HTTP/1.1 408"), "{response}");
 }
