@@ -163,32 +163,31 @@ fn thirty_two_concurrent_writers_lose_nothing_and_never_fail() {
                         let label = format!("w{worker} op{operations}");
                         client
                             .send("POST", &format!("/api/v1/{collection}"), Some(&body_for(collection, &label)), &[])
-                            .map(|reply| {
+                            .inspect(|reply| {
                                 if reply.status == 201 {
                                     live.push((collection.to_owned(), reply.json()["id"].as_i64().unwrap_or(0), label));
                                 }
-                                reply
                             })
                     } else if choice < 8 {
                         let index = random.below(live.len() as u64) as usize;
                         let (collection, id, _) = live[index].clone();
                         let label = format!("w{worker} patched{operations}");
                         let patch = json!({label_field(&collection): label});
-                        client.send("PATCH", &format!("/api/v1/{collection}/{id}"), Some(&patch), &[]).map(|reply| {
-                            if reply.status == 200 {
-                                live[index].2 = label;
-                            }
-                            reply
-                        })
+                        client.send("PATCH", &format!("/api/v1/{collection}/{id}"), Some(&patch), &[]).inspect(
+                            |reply| {
+                                if reply.status == 200 {
+                                    live[index].2 = label;
+                                }
+                            },
+                        )
                     } else {
                         let index = random.below(live.len() as u64) as usize;
                         let (collection, id, _) = live[index].clone();
-                        client.send("DELETE", &format!("/api/v1/{collection}/{id}"), None, &[]).map(|reply| {
+                        client.send("DELETE", &format!("/api/v1/{collection}/{id}"), None, &[]).inspect(|reply| {
                             if reply.status == 204 {
                                 live.swap_remove(index);
                                 deleted.push((collection, id));
                             }
-                            reply
                         })
                     };
                     match outcome {
