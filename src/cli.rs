@@ -68,6 +68,11 @@ pub enum Failure {
     Runtime(String),
 }
 
+/// The database named by DATABASE_URL cannot be used: a configuration problem (exit 2).
+fn database_error(error: impl std::fmt::Display) -> Failure {
+    Failure::Usage(format!("DATABASE_URL: {error}"))
+}
+
 fn runtime(error: impl std::fmt::Display) -> Failure {
     Failure::Runtime(error.to_string())
 }
@@ -90,7 +95,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 async fn serve(config: Config, no_seed: bool) -> Result<(), Failure> {
-    let db = Db::open(&config.database_path).map_err(runtime)?;
+    let db = Db::open(&config.database_path).map_err(database_error)?;
     if !no_seed {
         match seed::load_if_empty(&db).await.map_err(runtime)? {
             Some(loaded) => log::info!(
@@ -112,7 +117,7 @@ async fn serve(config: Config, no_seed: bool) -> Result<(), Failure> {
 }
 
 async fn token(config: Config, action: TokenCommand) -> Result<(), Failure> {
-    let db = Db::open(&config.database_path).map_err(runtime)?;
+    let db = Db::open(&config.database_path).map_err(database_error)?;
     match action {
         TokenCommand::Create { name } => {
             let length = name.chars().count();
@@ -154,7 +159,7 @@ async fn backup(config: Config, path: PathBuf) -> Result<(), Failure> {
     if path.exists() {
         return Err(Failure::Usage(format!("{} already exists; give a new path", path.display())));
     }
-    let db = Db::open(&config.database_path).map_err(runtime)?;
+    let db = Db::open(&config.database_path).map_err(database_error)?;
     let target = path.to_string_lossy().into_owned();
     db.backup_to(target).await.map_err(runtime)?;
     println!("Wrote a consistent copy of {} to {}.", config.database_path, path.display());

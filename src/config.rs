@@ -52,15 +52,14 @@ impl Config {
                 .ok();
 
         let bind_text = lookup("BIND_ADDRESS").unwrap_or_else(|| DEFAULT_BIND_ADDRESS.to_owned());
-        let bind_address = bind_text
-            .trim()
-            .parse::<SocketAddr>()
-            .map_err(|_| {
-                problems.push(format!(
-                    "BIND_ADDRESS must be an IP address and port such as 127.0.0.1:8080, not '{bind_text}'"
-                ))
-            })
-            .ok();
+        let bind_address =
+            parse_bind_address(&bind_text).map_err(|why| problems.push(format!("BIND_ADDRESS {why}"))).ok();
+
+        if let Some(filter) = lookup("RUST_LOG")
+            && let Err(why) = check_log_filter(&filter)
+        {
+            problems.push(format!("RUST_LOG {why}"));
+        }
 
         let cors_origins = parse_origins(&lookup("CORS_ALLOWED_ORIGINS").unwrap_or_default())
             .map_err(|why| problems.push(format!("CORS_ALLOWED_ORIGINS {why}")))
@@ -75,6 +74,47 @@ impl Config {
     }
 }
 
+/// An IP address and port, or a host name and port that resolves (`localhost:8080`).
+fn parse_bind_address(text: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    let text = text.trim();
+    if let Ok(address) = text.parse::<SocketAddr>() {
+        return Ok(address);
+    }
+    let invalid = || format!("must be an address and port such as 127.0.0.1:8080 or localhost:8080, not '{text}'");
+    let (host, port) = text.rsplit_once(':').ok_or_else(invalid)?;
+    if host.is_empty() || port.parse::<u16>().is_err() {
+        return Err(invalid());
+    }
+    let mut addresses: Vec<SocketAddr> = text.to_socket_addrs().map_err(|_| invalid())?.collect();
+    // Prefer IPv4, which every local client reaches through `localhost`.
+    addresses.sort_by_key(|address| !address.is_ipv4());
+    addresses.into_iter().next().ok_or_else(invalid)
+}
+
+/// env_logger ignores a filter it cannot read; a typo there would silently change the logging,
+/// so it is a bad value like any other. Grammar: `[target][=level]` directives separated by
+/// commas, optionally followed by `/regex`.
+fn check_log_filter(filter: &str) -> Result<(), String> {
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    let directives = filter.split_once('/').map_or(filter, |(directives, _regex)| directives);
+    for directive in directives.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let (target, level) = match directive.split_once('=') {
+            Some((target, level)) => (target, Some(level)),
+            None if LEVELS.contains(&directive.to_ascii_lowercase().as_str()) => ("", None),
+            None => (directive, None),
+        };
+        let target_ok = target.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '-'));
+        let level_ok = level.is_none_or(|level| LEVELS.contains(&level.trim().to_ascii_lowercase().as_str()));
+        if !target_ok || !level_ok {
+            return Err(format!(
+                "must be an env_logger filter such as info or warn,rush_api=debug (levels: off, error, warn, info, debug, trace); '{directive}' is not a directive"
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn parse_database_url(value: &str) -> Result<String, String> {
     let value = value.trim();
     let path = value.strip_prefix("sqlite://").unwrap_or(value);
@@ -86,6 +126,12 @@ fn parse_database_url(value: &str) -> Result<String, String> {
     }
     if path.contains("://") {
         return Err(format!("must be a SQLite file path (optionally sqlite://PATH), not '{value}'"));
+    }
+    let directory = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(directory) = directory
+        && !directory.is_dir()
+    {
+        return Err(format!("names a file in '{}', which is not an existing directory", directory.display()));
     }
     Ok(path.to_owned())
 }
@@ -146,13 +192,30 @@ mod tests {
             ("DATABASE_URL", "postgres://db/rush"),
             ("BIND_ADDRESS", "localhost"),
             ("CORS_ALLOWED_ORIGINS", "https://ok.example, ftp://bad"),
+            ("RUST_LOG", "info,rush_api=loud"),
         ])
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();
-        for name in ["DATABASE_URL", "BIND_ADDRESS", "CORS_ALLOWED_ORIGINS"] {
+        for name in ["DATABASE_URL", "BIND_ADDRESS", "CORS_ALLOWED_ORIGINS", "RUST_LOG"] {
             assert!(error.contains(name), "{name} missing from {error}");
         }
+    }
+
+    #[test]
+    fn host_names_and_log_filters_are_accepted_when_valid() {
+        assert!(parse_bind_address("localhost:0").is_ok_and(|a| a.ip().is_loopback()));
+        assert!(parse_bind_address("[::1]:8080").is_ok());
+        assert!(parse_bind_address("localhost").is_err());
+        assert!(parse_bind_address("127.0.0.1:99999").is_err());
+        for good in ["info", "warn,rush_api::access=off", "rush_api=debug", "actix_web=INFO/GET", ""] {
+            assert!(check_log_filter(good).is_ok(), "{good}");
+        }
+        for bad in ["info,actix=[[", "rush_api=verbose", "warn;debug"] {
+            assert!(check_log_filter(bad).is_err(), "{bad}");
+        }
+        assert!(parse_database_url("/no/such/directory/db.sqlite3").is_err());
+        assert!(parse_database_url("plain.sqlite3").is_ok());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! `/openapi.json` and the interactive documentation at `/docs`, served from assets built into
 //! the binary: no request leaves for another host.
 
+use std::sync::Arc;
+
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use utoipa_swagger_ui::{Config, SwaggerUi};
@@ -11,18 +13,30 @@ pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().content_type("application/json").body(state.openapi_json.to_string())
 }
 
-/// The bare `/docs` leads to the UI's index.
-pub async fn docs_redirect() -> HttpResponse {
-    HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
+/// The UI's index at the bare `/docs` as well, so that clients that do not follow redirects see
+/// the page. `<base href="/docs/">` makes its relative asset links resolve under `/docs/`.
+pub async fn docs_index() -> HttpResponse {
+    match utoipa_swagger_ui::serve("index.html", Arc::new(config())) {
+        Ok(Some(file)) => {
+            let html = String::from_utf8_lossy(&file.bytes).replacen("<head>", "<head>\n    <base href=\"/docs/\">", 1);
+            HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .insert_header((header::CACHE_CONTROL, "no-cache"))
+                .body(html)
+        }
+        _ => HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish(),
+    }
+}
+
+fn config() -> Config<'static> {
+    // validator_url "none": Swagger UI otherwise sends the document to an online validator.
+    Config::new(["/openapi.json"])
+        .validator_url("none")
+        .try_it_out_enabled(true)
+        .display_operation_id(true)
+        .persist_authorization(true)
 }
 
 pub fn swagger_ui() -> SwaggerUi {
-    // validator_url "none": Swagger UI otherwise sends the document to an online validator.
-    SwaggerUi::new("/docs/{_:.*}").config(
-        Config::new(["/openapi.json"])
-            .validator_url("none")
-            .try_it_out_enabled(true)
-            .display_operation_id(true)
-            .persist_authorization(true),
-    )
+    SwaggerUi::new("/docs/{_:.*}").config(config())
 }

@@ -326,6 +326,9 @@ impl ResponseError for AppError {
             AppError::MethodNotAllowed { allow, .. } => {
                 response.insert_header((header::ALLOW, *allow));
             }
+            AppError::Client { code: ProblemCode::NotReady, .. } => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
             _ => {}
         }
         match serde_json::to_vec(&self.problem()) {
@@ -335,15 +338,26 @@ impl ResponseError for AppError {
     }
 }
 
+impl AppError {
+    /// The database is held by someone else for longer than a request waits.
+    fn busy() -> Self {
+        AppError::client(ProblemCode::NotReady, "The database is busy right now; retry in a moment.")
+    }
+}
+
 impl From<diesel::result::Error> for AppError {
     fn from(error: diesel::result::Error) -> Self {
-        AppError::Internal(Box::new(error))
+        // SQLite's BUSY/LOCKED after busy_timeout: a transient condition, not a bug.
+        let busy = matches!(&error, diesel::result::Error::DatabaseError(_, info)
+            if info.message().contains("database is locked") || info.message().contains("database is busy"));
+        if busy { AppError::busy() } else { AppError::Internal(Box::new(error)) }
     }
 }
 
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(error: diesel::r2d2::PoolError) -> Self {
-        AppError::Internal(Box::new(error))
+        log::warn!("no database connection became free in time: {error}");
+        AppError::busy()
     }
 }
 

@@ -28,7 +28,7 @@ fn ok() -> HttpResponse {
 /// Liveness
 ///
 /// `200` while the process is up and serving, whatever the state of the database.
-#[utoipa::path(get, path = "/healthz", tag = "operations", operation_id = "get_healthz", security(()),
+#[utoipa::path(get, path = "/healthz", tag = "operations", operation_id = "get_healthz",
     responses((status = 200, description = "The process is up.", body = Health)))]
 pub async fn healthz() -> HttpResponse {
     ok()
@@ -38,7 +38,7 @@ pub async fn healthz() -> HttpResponse {
 ///
 /// `200` when the database can be read and a write transaction can begin within 2 seconds,
 /// otherwise `503`. Load balancers should route traffic only to ready instances.
-#[utoipa::path(get, path = "/readyz", tag = "operations", operation_id = "get_readyz", security(()),
+#[utoipa::path(get, path = "/readyz", tag = "operations", operation_id = "get_readyz",
     responses((status = 200, description = "The database is usable.", body = Health)))]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     match state.db.check_ready(READY_DEADLINE).await {

@@ -38,6 +38,11 @@ impl FromRequest for RecordId {
     }
 }
 
+/// Refuses any query parameter on operations that take none: never silently ignored.
+pub fn no_query(request: &HttpRequest) -> Result<(), AppError> {
+    query::QueryParams::from_request(request)?.finish().map(|_| ())
+}
+
 /// RFC 9110 §13.1.1: a write with `If-Match` proceeds only if it names the current ETag.
 pub fn require_match(if_match: &IfMatch, current: &impl Serialize, resource: &str) -> Result<(), AppError> {
     if if_match.allows(&Representation::of(current)?.etag) {

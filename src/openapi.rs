@@ -82,6 +82,10 @@ impl Modify for Contract {
             ];
             for (operation, kind) in operations {
                 let Some(operation) = operation.as_mut() else { continue };
+                if kind == Kind::Read {
+                    // Reads are public: an empty list declares that no scheme applies.
+                    operation.security = Some(Vec::new());
+                }
                 for code in problem_codes(path, kind, is_record, is_api) {
                     add_problem(operation, code);
                 }
@@ -131,10 +135,9 @@ fn problem_codes(path: &str, kind: Kind, is_record: bool, is_api: bool) -> Vec<P
         Kind::Delete if has_slug => codes.push(ProblemCode::StillReferenced),
         _ => {}
     }
-    if matches!(kind, Kind::Create | Kind::Update) || (kind == Kind::Read && !is_record) {
-        codes.push(ProblemCode::ValidationFailed);
-    }
+    codes.push(ProblemCode::ValidationFailed);
     codes.push(ProblemCode::Internal);
+    codes.push(ProblemCode::NotReady);
     codes
 }
 

@@ -54,6 +54,6 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/healthz").route(get().to(health::healthz)).route(head().to(health::healthz)))
         .service(resource("/readyz").route(get().to(health::readyz)).route(head().to(health::readyz)))
         .service(resource("/openapi.json").route(get().to(docs::openapi_json)).route(head().to(docs::openapi_json)))
-        .service(resource("/docs").route(get().to(docs::docs_redirect)))
+        .service(resource("/docs").route(get().to(docs::docs_index)).route(head().to(docs::docs_index)))
         .service(docs::swagger_ui());
 }

@@ -71,7 +71,9 @@ pub fn load(conn: &mut Conn, now: crate::clock::Micros) -> Result<Loaded, AppErr
     }
     for (index, record) in section(&dataset, "events")?.iter().enumerate() {
         let record = event_with_ids(conn, record).map_err(|e| invalid("event", index, e))?;
-        let record = events::api::NewEvent::from_json(record).map_err(|e| invalid("event", index, e))?;
+        let record =
+            events::api::NewEvent::from_json(record, &mut |field, id| events::store::reference_exists(conn, field, id))
+                .map_err(|e| invalid("event", index, e))?;
         events::store::create(conn, record, now).map_err(|e| invalid("event", index, e))?;
         loaded.events += 1;
     }

@@ -53,7 +53,10 @@ pub fn settle<C>(
         return if is_taken(conn, slug)? { Err(AppError::slug_taken(resource, slug)) } else { Ok(slug.to_owned()) };
     }
     let base = derive(name, resource);
-    Ok(first_free(&base, &taken_with_prefix(conn, &base)?))
+    // A suffix may shorten the base, so look up everything that starts with the part of it that
+    // every candidate keeps (room for a suffix of up to 9 characters).
+    let kept = truncate(&base, SLUG_MAX - 10);
+    Ok(first_free(&base, &taken_with_prefix(conn, &kept)?))
 }
 
 #[cfg(test)]
@@ -77,5 +80,7 @@ mod tests {
         assert_eq!(first_free("b", &taken), "b");
         let base = "x".repeat(80);
         assert_eq!(first_free(&base, std::slice::from_ref(&base)), format!("{}-2", "x".repeat(78)));
+        let taken = vec![base.clone(), format!("{}-2", "x".repeat(78))];
+        assert_eq!(first_free(&base, &taken), format!("{}-3", "x".repeat(78)));
     }
 }

@@ -53,6 +53,7 @@ pub struct Event {
     #[schema(example = "Back-to-School Health Fair")]
     pub title: String,
     /// At most 10,000 characters.
+    #[schema(required = true)]
     pub description: Option<String>,
     pub event_type: EventType,
     pub status: EventStatus,
@@ -60,29 +61,30 @@ pub struct Event {
     #[schema(format = "date-time", example = "2027-03-14T14:00:00Z")]
     pub starts_at: String,
     /// When it ends, in UTC; after `starts_at`.
-    #[schema(format = "date-time", example = "2027-03-14T17:00:00Z")]
+    #[schema(required = true, format = "date-time", example = "2027-03-14T17:00:00Z")]
     pub ends_at: Option<String>,
     /// At most 200 characters.
-    #[schema(example = "Rush University Medical Center")]
+    #[schema(required = true, example = "Rush University Medical Center")]
     pub location_name: Option<String>,
     /// At most 300 characters.
+    #[schema(required = true)]
     pub address: Option<String>,
     /// Whether it happens online; then `virtual_url` is set.
     pub is_virtual: bool,
     /// Where to join online: an absolute http(s) URL.
-    #[schema(format = "uri")]
+    #[schema(required = true, format = "uri")]
     pub virtual_url: Option<String>,
     /// Where to register: an absolute http(s) URL.
-    #[schema(format = "uri")]
+    #[schema(required = true, format = "uri")]
     pub registration_url: Option<String>,
     /// How many people can attend, 1 to 100,000.
-    #[schema(minimum = 1, maximum = 100000)]
+    #[schema(required = true, minimum = 1, maximum = 100000)]
     pub capacity: Option<i32>,
     /// The initiative that runs it.
-    #[schema(minimum = 1)]
+    #[schema(required = true, minimum = 1)]
     pub initiative_id: Option<i64>,
     /// The training program it belongs to.
-    #[schema(minimum = 1)]
+    #[schema(required = true, minimum = 1)]
     pub program_id: Option<i64>,
     /// When the record was created (UTC, microseconds).
     #[schema(format = "date-time", example = "2026-05-17T15:04:05.123456Z")]
@@ -120,7 +122,7 @@ pub struct NewEvent {
     /// At most 300 characters.
     #[schema(max_length = 300)]
     pub address: Option<String>,
-    /// Defaults to `false`; when `true`, `virtual_url` is required.
+    /// Defaults to `false`; when `true`, `virtual_url` must be given.
     #[serde(default)]
     #[schema(default = false)]
     pub is_virtual: bool,
@@ -185,9 +187,30 @@ fn optional_text(max: usize) -> impl Fn(&Value) -> Result<String, String> {
     fields::text(0, max)
 }
 
+/// Whether the record a reference field (`initiative_id`, `program_id`) names exists; the store
+/// answers inside the write transaction.
+pub type ReferenceCheck<'a> = &'a mut dyn FnMut(&'static str, i64) -> Result<bool, AppError>;
+
+fn reference_errors(
+    initiative_id: Option<i64>,
+    program_id: Option<i64>,
+    exists: ReferenceCheck<'_>,
+) -> Result<Vec<FieldError>, AppError> {
+    let mut errors = Vec::new();
+    for (field, id, resource) in [("initiative_id", initiative_id, "initiative"), ("program_id", program_id, "program")]
+    {
+        if let Some(id) = id
+            && !exists(field, id)?
+        {
+            errors.push(FieldError::new(field, format!("there is no {resource} with id {id}")));
+        }
+    }
+    Ok(errors)
+}
+
 impl NewEvent {
-    /// Reads a create body, naming every invalid field.
-    pub fn from_json(body: Value) -> Result<NewEvent, AppError> {
+    /// Reads a create body, naming every invalid field, references to missing records included.
+    pub fn from_json(body: Value, exists: ReferenceCheck<'_>) -> Result<NewEvent, AppError> {
         let mut f = Fields::new(body)?;
         let title = f.required("title", &fields::text(1, 200));
         let description = f.optional("description", &optional_text(10_000));
@@ -204,7 +227,9 @@ impl NewEvent {
         let initiative_id = f.optional("initiative_id", &fields::record_id);
         let program_id = f.optional("program_id", &fields::record_id);
         let has_virtual_url = virtual_url.is_some() || f.has_errors_for("virtual_url");
-        for error in rule_errors(starts_at, ends_at, is_virtual == Some(true), has_virtual_url, false) {
+        let mut found = rule_errors(starts_at, ends_at, is_virtual == Some(true), has_virtual_url, false);
+        found.extend(reference_errors(initiative_id, program_id, exists)?);
+        for error in found {
             f.check(false, &error.field, &error.message);
         }
         f.finish()?;
@@ -252,7 +277,7 @@ fn rule_errors(
         });
     }
     if is_virtual && !has_virtual_url {
-        errors.push(FieldError::new("virtual_url", "is required when is_virtual is true"));
+        errors.push(FieldError::new("virtual_url", "must be given when is_virtual is true"));
     }
     errors
 }
@@ -274,13 +299,15 @@ pub struct EventPatch {
     capacity: Patch<i32>,
     initiative_id: Patch<i64>,
     program_id: Patch<i64>,
+    /// Problems found while reading, reported together with those of the patched record.
+    errors: Vec<FieldError>,
 }
 
 impl EventPatch {
-    /// Reads a merge-patch body, naming every invalid field.
+    /// Reads a merge-patch body; its field errors are reported by `apply`.
     pub fn from_json(body: Value) -> Result<EventPatch, AppError> {
         let mut f = Fields::new(body)?;
-        let patch = EventPatch {
+        let mut patch = EventPatch {
             title: f.patch_required("title", &fields::text(1, 200)),
             description: f.patch_optional("description", &optional_text(10_000)),
             event_type: f.patch_required("event_type", &fields::one_of::<EventType>),
@@ -295,14 +322,16 @@ impl EventPatch {
             capacity: f.patch_optional("capacity", &fields::small_integer(1, 100_000)),
             initiative_id: f.patch_optional("initiative_id", &fields::record_id),
             program_id: f.patch_optional("program_id", &fields::record_id),
+            errors: Vec::new(),
         };
-        f.finish()?;
+        patch.errors = f.into_errors();
         Ok(patch)
     }
 
-    /// The event as it is after the patch, checked as a whole. A broken time rule names the
-    /// field the patch changed (`ends_at` when both or neither changed).
-    pub fn apply(self, mut record: NewEvent) -> Result<NewEvent, AppError> {
+    /// The event as it is after the patch, checked as a whole: a 422 names every invalid field of
+    /// the patch and every rule the patched event breaks. A broken time rule names the field the
+    /// patch changed (`ends_at` when both or neither changed).
+    pub fn apply(self, mut record: NewEvent, exists: ReferenceCheck<'_>) -> Result<NewEvent, AppError> {
         let EventPatch {
             title,
             description,
@@ -318,6 +347,7 @@ impl EventPatch {
             capacity,
             initiative_id,
             program_id,
+            mut errors,
         } = self;
         let only_starts_changed = starts_at != Patch::Absent && ends_at == Patch::Absent;
         title.apply(&mut record.title);
@@ -335,14 +365,26 @@ impl EventPatch {
         initiative_id.apply_optional(&mut record.initiative_id);
         program_id.apply_optional(&mut record.program_id);
 
-        let errors = rule_errors(
+        let already = |field: &str| errors.iter().any(|e| e.field == field);
+        // A rule over a field that is itself invalid would only repeat that field's error.
+        let times_valid = !already("starts_at") && !already("ends_at");
+        let virtual_valid = !already("is_virtual") && !already("virtual_url");
+        let mut found: Vec<FieldError> = rule_errors(
             Some(record.starts_at),
             record.ends_at,
             record.is_virtual,
             record.virtual_url.is_some(),
             only_starts_changed,
-        );
-        if errors.is_empty() { Ok(record) } else { Err(AppError::Validation(errors)) }
+        )
+        .into_iter()
+        .filter(|e| if e.field == "virtual_url" { virtual_valid } else { times_valid })
+        .collect();
+        let initiative_id = record.initiative_id.filter(|_| !already("initiative_id"));
+        let program_id = record.program_id.filter(|_| !already("program_id"));
+        found.extend(reference_errors(initiative_id, program_id, exists)?);
+        errors.extend(found);
+        fields::fail_if_any(errors)?;
+        Ok(record)
     }
 }
 

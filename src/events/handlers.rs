@@ -12,7 +12,7 @@ use crate::http::auth::Writer;
 use crate::http::body::JsonBody;
 use crate::http::conditional::IfMatch;
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, require_match};
+use crate::http::{RecordId, no_query, require_match};
 
 /// A page of events.
 #[derive(ToSchema)]
@@ -70,7 +70,6 @@ pub struct EventListParams {
 #[utoipa::path(
     get, path = "/api/v1/events", tag = "events", operation_id = "list_events",
     params(EventListParams),
-    security(()),
     responses((status = 200, description = "A page of events.", body = EventList,
         headers(("Link" = String, description = "RFC 8288 links to the `next` and `prev` pages, where they exist."))))
 )]
@@ -87,7 +86,6 @@ pub async fn list_events(state: web::Data<AppState>, request: HttpRequest) -> Re
 #[utoipa::path(
     get, path = "/api/v1/events/{id}", tag = "events", operation_id = "get_event",
     params(("id" = i64, Path, description = "The event's id.", minimum = 1)),
-    security(()),
     responses(
         (status = 200, description = "The event.", body = Event,
             headers(("ETag" = String, description = "Strong entity tag of this representation."))),
@@ -100,6 +98,7 @@ pub async fn get_event(
     id: RecordId,
     request: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
+    no_query(&request)?;
     let id = id.of("event")?;
     let event = state.db.read(move |conn| store::get(conn, id)).await?;
     Ok(Representation::of(&event)?.read(&request))
@@ -121,10 +120,18 @@ pub async fn get_event(
 pub async fn create_event(
     _writer: Writer,
     state: web::Data<AppState>,
+    request: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
-    let record = NewEvent::from_json(body.0)?;
-    let event = state.db.write(move |conn, now| store::create(conn, record, now)).await?;
+    no_query(&request)?;
+    let body = body.value()?;
+    let event = state
+        .db
+        .write(move |conn, now| {
+            let record = NewEvent::from_json(body, &mut |field, id| store::reference_exists(conn, field, id))?;
+            store::create(conn, record, now)
+        })
+        .await?;
     let location = format!("/api/v1/events/{}", event.id);
     Ok(Representation::of(&event)?.created(location))
 }
@@ -155,6 +162,7 @@ pub async fn update_event(
     request: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
+    no_query(&request)?;
     let id = id.of("event")?;
     let if_match = IfMatch::from_request(&request);
     let event = state
@@ -164,7 +172,7 @@ pub async fn update_event(
                 conn,
                 id,
                 |current| require_match(&if_match, current, "event"),
-                || EventPatch::from_json(body.0),
+                || EventPatch::from_json(body.value()?),
                 now,
             )
         })
@@ -190,6 +198,7 @@ pub async fn delete_event(
     id: RecordId,
     request: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
+    no_query(&request)?;
     let id = id.of("event")?;
     let if_match = IfMatch::from_request(&request);
     state

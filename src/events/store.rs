@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use crate::clock::Micros;
 use crate::db::{self, Backend, Conn};
-use crate::error::{AppError, FieldError};
+use crate::error::AppError;
 use crate::events::api::{Event, EventPatch, EventQuery, EventSort, NewEvent};
 use crate::events::model::{EventChanges, EventRow};
 use crate::schema::events;
@@ -81,25 +81,18 @@ pub fn get(conn: &mut Conn, id: i64) -> Result<Event, AppError> {
     find_row(conn, id)?.into_event()
 }
 
-/// The referenced initiative and program must exist. Checked inside the write transaction, so a
+/// Whether the record a reference field names exists. Asked inside the write transaction, so a
 /// concurrent delete cannot slip between the check and the write.
-fn check_references(conn: &mut Conn, record: &NewEvent) -> Result<(), AppError> {
-    let mut errors = Vec::new();
-    if let Some(id) = record.initiative_id
-        && !initiatives::store::exists(conn, id)?
-    {
-        errors.push(FieldError::new("initiative_id", format!("there is no initiative with id {id}")));
+pub fn reference_exists(conn: &mut Conn, field: &str, id: i64) -> Result<bool, AppError> {
+    match field {
+        "initiative_id" => initiatives::store::exists(conn, id),
+        "program_id" => programs::store::exists(conn, id),
+        other => Err(AppError::internal(format!("{other} is not a reference field"))),
     }
-    if let Some(id) = record.program_id
-        && !programs::store::exists(conn, id)?
-    {
-        errors.push(FieldError::new("program_id", format!("there is no program with id {id}")));
-    }
-    if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
 }
 
+/// Stores `record`, whose references were checked in this transaction by `NewEvent::from_json`.
 pub fn create(conn: &mut Conn, record: NewEvent, now: Micros) -> Result<Event, AppError> {
-    check_references(conn, &record)?;
     diesel::insert_into(events::table)
         .values(&EventChanges::new(record, now, now))
         .returning(EventRow::as_returning())
@@ -120,11 +113,10 @@ pub fn update(
     let current = row.clone().into_event()?;
     precondition(&current)?;
     let before = row.to_new()?;
-    let after = patch()?.apply(before.clone())?;
+    let after = patch()?.apply(before.clone(), &mut |field, id| reference_exists(conn, field, id))?;
     if after == before {
         return Ok(current);
     }
-    check_references(conn, &after)?;
     diesel::update(events::table.find(id))
         .set(&EventChanges::new(after, row.created_at, now))
         .returning(EventRow::as_returning())

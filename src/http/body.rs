@@ -21,19 +21,32 @@ pub const MERGE_PATCH_JSON: &str = "application/merge-patch+json";
 /// its body gets a 408 problem instead of holding a connection and a worker's attention forever.
 pub const BODY_DEADLINE: Duration = Duration::from_secs(10);
 
-/// A request body that is well-formed JSON of an accepted media type.
+/// A request body read as JSON. A body declared too large (413) or too slow (408) fails the
+/// extraction at once; a wrong media type (415) or malformed JSON (400) is kept for the handler,
+/// which reports it only after authentication, existence and preconditions (RFC 9110 §13.2.1).
 #[derive(Debug)]
-pub struct JsonBody(pub Value);
+pub struct JsonBody(Result<Value, AppError>);
+
+impl JsonBody {
+    /// The JSON value, or the 400/415 found while reading it.
+    pub fn value(self) -> Result<Value, AppError> {
+        self.0
+    }
+}
 
 impl FromRequest for JsonBody {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<JsonBody, AppError>>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let checked = check_content_type(request).and_then(|()| check_declared_length(request));
+        let declared = check_declared_length(request);
+        let content_type = check_content_type(request);
         let mut payload = payload.take();
         Box::pin(async move {
-            checked?;
+            declared?;
+            if let Err(error) = content_type {
+                return Ok(JsonBody(Err(error)));
+            }
             let read = async {
                 let mut body = Vec::new();
                 while let Some(chunk) = payload.next().await {
@@ -53,9 +66,9 @@ impl FromRequest for JsonBody {
                     format!("The body did not arrive within {} seconds.", BODY_DEADLINE.as_secs()),
                 )
             })??;
-            serde_json::from_slice(&body).map(JsonBody).map_err(|error| {
+            Ok(JsonBody(serde_json::from_slice(&body).map_err(|error| {
                 AppError::client(ProblemCode::MalformedJson, format!("The body is not valid JSON: {error}."))
-            })
+            })))
         })
     }
 }

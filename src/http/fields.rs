@@ -8,6 +8,11 @@ use serde_json::{Map, Value};
 use crate::clock::{self, Micros};
 use crate::error::{AppError, FieldError};
 
+/// All of `errors` as one 422, or `Ok` when there are none.
+pub fn fail_if_any(errors: Vec<FieldError>) -> Result<(), AppError> {
+    if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
+}
+
 /// A field of a JSON merge patch (RFC 7396): absent leaves it, `null` clears it, a value sets it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Patch<T> {
@@ -128,7 +133,13 @@ impl Fields {
     }
 
     /// Ends reading: every field not taken is unknown or read-only. Fails with all errors found.
-    pub fn finish(mut self) -> Result<(), AppError> {
+    pub fn finish(self) -> Result<(), AppError> {
+        fail_if_any(self.into_errors())
+    }
+
+    /// Ends reading and returns every error found, for callers that check more rules before
+    /// answering (a merge patch is checked again on the patched record).
+    pub fn into_errors(mut self) -> Vec<FieldError> {
         let mut leftover: Vec<String> = self.object.keys().cloned().collect();
         leftover.sort();
         for name in leftover {
@@ -139,7 +150,7 @@ impl Fields {
             };
             self.error(&name, message);
         }
-        if self.errors.is_empty() { Ok(()) } else { Err(AppError::Validation(self.errors)) }
+        self.errors
     }
 
     /// Whether an error has been recorded for `field`.
@@ -256,9 +267,19 @@ pub fn url(value: &Value) -> Result<String, String> {
     if valid { Ok(text.to_owned()) } else { Err(MESSAGE.to_owned()) }
 }
 
-/// An integer in `min..=max` (a JSON number without a fractional part).
+/// A JSON number without a fractional part. `3.0` counts, as JSON Schema's `integer` says.
+fn as_integer(value: &Value) -> Option<i64> {
+    value.as_i64().or_else(|| {
+        let float = value.as_f64()?;
+        // ±2^63 as f64: i64's range.
+        let in_range = float.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&float);
+        in_range.then_some(float as i64)
+    })
+}
+
+/// An integer in `min..=max`.
 pub fn integer(min: i64, max: i64) -> impl Fn(&Value) -> Result<i64, String> {
-    move |value| match value.as_i64() {
+    move |value| match as_integer(value) {
         Some(n) if (min..=max).contains(&n) => Ok(n),
         _ => Err(format!("must be an integer from {min} to {max}")),
     }
@@ -266,7 +287,7 @@ pub fn integer(min: i64, max: i64) -> impl Fn(&Value) -> Result<i64, String> {
 
 /// An integer in `min..=max` that fits the 32-bit columns.
 pub fn small_integer(min: i32, max: i32) -> impl Fn(&Value) -> Result<i32, String> {
-    move |value| match value.as_i64().and_then(|n| i32::try_from(n).ok()) {
+    move |value| match as_integer(value).and_then(|n| i32::try_from(n).ok()) {
         Some(n) if (min..=max).contains(&n) => Ok(n),
         _ => Err(format!("must be an integer from {min} to {max}")),
     }

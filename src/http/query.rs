@@ -118,10 +118,10 @@ fn sort_keys<S: WireEnum>(text: &str) -> Result<Vec<SortKey<S>>, String> {
                 names.join(", ")
             ));
         };
-        if keys.iter().any(|key| key.field == field) {
-            return Err(format!("sorts by '{name}' more than once"));
+        // A field named again changes nothing: the first mention already ordered by it.
+        if !keys.iter().any(|key| key.field == field) {
+            keys.push(SortKey { field, descending });
         }
-        keys.push(SortKey { field, descending });
     }
     Ok(keys)
 }

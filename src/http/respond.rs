@@ -92,8 +92,9 @@ pub fn list<T: Serialize>(
         links.push(link(request.path(), pairs, meta.offset + meta.limit, "next"));
     }
     if meta.offset > 0 {
-        // A previous page always exists, even past the end: the page that ends where this starts.
-        let previous = (meta.offset - meta.limit).max(0);
+        // Past the end, the previous page is the last one that has records.
+        let previous =
+            if meta.offset >= meta.total { meta.total - meta.limit } else { meta.offset - meta.limit }.max(0);
         links.push(link(request.path(), pairs, previous, "prev"));
     }
     let mut response = HttpResponse::Ok();

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::http::fields::{self, Fields, Patch};
 use crate::http::query::{self, ListParams, QueryParams};
 use crate::wire_enum;
@@ -55,22 +55,24 @@ pub struct Initiative {
     #[schema(example = "west-side-united", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 80)]
     pub slug: String,
     /// At most 500 characters.
+    #[schema(required = true)]
     pub summary: Option<String>,
     /// At most 10,000 characters.
+    #[schema(required = true)]
     pub description: Option<String>,
     pub category: Category,
     /// The office that leads it; at most 200 characters.
-    #[schema(example = "Office of Community Health Equity and Engagement")]
+    #[schema(required = true, example = "Office of Community Health Equity and Engagement")]
     pub lead_office: Option<String>,
     pub status: InitiativeStatus,
     /// When it started.
-    #[schema(format = "date", example = "2018-01-01")]
+    #[schema(required = true, format = "date", example = "2018-01-01")]
     pub started_on: Option<String>,
     /// An absolute http(s) URL.
-    #[schema(format = "uri")]
+    #[schema(required = true, format = "uri")]
     pub website_url: Option<String>,
     /// An email address.
-    #[schema(format = "email")]
+    #[schema(required = true, format = "email")]
     pub contact_email: Option<String>,
     /// When the record was created (UTC, microseconds).
     #[schema(format = "date-time", example = "2026-05-17T15:04:05.123456Z")]
@@ -198,13 +200,15 @@ pub struct InitiativePatch {
     started_on: Patch<String>,
     website_url: Patch<String>,
     contact_email: Patch<String>,
+    /// Problems found while reading, reported by `apply`.
+    errors: Vec<FieldError>,
 }
 
 impl InitiativePatch {
-    /// Reads a merge-patch body, naming every invalid field.
+    /// Reads a merge-patch body; its field errors are reported by `apply`.
     pub fn from_json(body: Value) -> Result<InitiativePatch, AppError> {
         let mut f = Fields::new(body)?;
-        let patch = InitiativePatch {
+        let mut patch = InitiativePatch {
             name: f.patch_required("name", &fields::text(1, 200)),
             slug: f.patch_required("slug", &fields::slug),
             summary: f.patch_optional("summary", &optional_text(500)),
@@ -215,12 +219,13 @@ impl InitiativePatch {
             started_on: f.patch_optional("started_on", &fields::date),
             website_url: f.patch_optional("website_url", &fields::url),
             contact_email: f.patch_optional("contact_email", &fields::email),
+            errors: Vec::new(),
         };
-        f.finish()?;
+        patch.errors = f.into_errors();
         Ok(patch)
     }
 
-    /// The record as it is after the patch.
+    /// The record as it is after the patch; a 422 names every invalid field of the patch.
     pub fn apply(self, mut record: NewInitiative) -> Result<NewInitiative, AppError> {
         let InitiativePatch {
             name,
@@ -233,7 +238,9 @@ impl InitiativePatch {
             started_on,
             website_url,
             contact_email,
+            errors,
         } = self;
+        fields::fail_if_any(errors)?;
         name.apply(&mut record.name);
         slug.apply_optional(&mut record.slug);
         summary.apply_optional(&mut record.summary);

@@ -10,7 +10,7 @@ use crate::http::auth::Writer;
 use crate::http::body::JsonBody;
 use crate::http::conditional::IfMatch;
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, require_match};
+use crate::http::{RecordId, no_query, require_match};
 use crate::initiatives::api::{
     Category, Initiative, InitiativePatch, InitiativePatchDoc, InitiativeQuery, InitiativeStatus, NewInitiative,
 };
@@ -59,7 +59,6 @@ pub struct InitiativeListParams {
 #[utoipa::path(
     get, path = "/api/v1/initiatives", tag = "initiatives", operation_id = "list_initiatives",
     params(InitiativeListParams),
-    security(()),
     responses((status = 200, description = "A page of initiatives.", body = InitiativeList,
         headers(("Link" = String, description = "RFC 8288 links to the `next` and `prev` pages, where they exist."))))
 )]
@@ -76,7 +75,6 @@ pub async fn list_initiatives(state: web::Data<AppState>, request: HttpRequest) 
 #[utoipa::path(
     get, path = "/api/v1/initiatives/{id}", tag = "initiatives", operation_id = "get_initiative",
     params(("id" = i64, Path, description = "The initiative's id.", minimum = 1)),
-    security(()),
     responses(
         (status = 200, description = "The initiative.", body = Initiative,
             headers(("ETag" = String, description = "Strong entity tag of this representation."))),
@@ -89,6 +87,7 @@ pub async fn get_initiative(
     id: RecordId,
     request: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
+    no_query(&request)?;
     let id = id.of("initiative")?;
     let initiative = state.db.read(move |conn| store::get(conn, id)).await?;
     Ok(Representation::of(&initiative)?.read(&request))
@@ -110,9 +109,11 @@ pub async fn get_initiative(
 pub async fn create_initiative(
     _writer: Writer,
     state: web::Data<AppState>,
+    request: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
-    let record = NewInitiative::from_json(body.0)?;
+    no_query(&request)?;
+    let record = NewInitiative::from_json(body.value()?)?;
     let initiative = state.db.write(move |conn, now| store::create(conn, record, now)).await?;
     let location = format!("/api/v1/initiatives/{}", initiative.id);
     Ok(Representation::of(&initiative)?.created(location))
@@ -144,6 +145,7 @@ pub async fn update_initiative(
     request: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
+    no_query(&request)?;
     let id = id.of("initiative")?;
     let if_match = IfMatch::from_request(&request);
     let initiative = state
@@ -153,7 +155,7 @@ pub async fn update_initiative(
                 conn,
                 id,
                 |current| require_match(&if_match, current, "initiative"),
-                || InitiativePatch::from_json(body.0),
+                || InitiativePatch::from_json(body.value()?),
                 now,
             )
         })
@@ -180,6 +182,7 @@ pub async fn delete_initiative(
     id: RecordId,
     request: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
+    no_query(&request)?;
     let id = id.of("initiative")?;
     let if_match = IfMatch::from_request(&request);
     state

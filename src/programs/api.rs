@@ -55,35 +55,37 @@ pub struct Program {
     #[schema(example = "Internal Medicine")]
     pub specialty: String,
     /// At most 120 characters.
-    #[schema(example = "Department of Internal Medicine")]
+    #[schema(required = true, example = "Department of Internal Medicine")]
     pub department: Option<String>,
     pub campus: Campus,
     /// At most 10,000 characters.
+    #[schema(required = true)]
     pub description: Option<String>,
     /// Length of training in years, 1 to 10.
     #[schema(example = 3, minimum = 1, maximum = 10)]
     pub duration_years: i32,
     /// New positions offered each year, 0 to 500.
-    #[schema(example = 12, minimum = 0, maximum = 500)]
+    #[schema(required = true, example = 12, minimum = 0, maximum = 500)]
     pub positions_per_year: Option<i32>,
     /// The accrediting body, e.g. `ACGME` or `ASHP`.
-    #[schema(example = "ACGME")]
+    #[schema(required = true, example = "ACGME")]
     pub accreditor: Option<String>,
     /// The accreditor's program number; for `ACGME`, its 10-digit program number.
-    #[schema(example = "1401600001")]
+    #[schema(required = true, example = "1401600001")]
     pub accreditation_id: Option<String>,
     /// At most 200 characters.
+    #[schema(required = true)]
     pub director_name: Option<String>,
     /// An email address for applicants.
-    #[schema(format = "email")]
+    #[schema(required = true, format = "email")]
     pub contact_email: Option<String>,
     /// An absolute http(s) URL.
-    #[schema(format = "uri")]
+    #[schema(required = true, format = "uri")]
     pub website_url: Option<String>,
     /// Whether the program takes applications now.
     pub accepting_applications: bool,
     /// The last day to apply.
-    #[schema(format = "date", example = "2027-09-15")]
+    #[schema(required = true, format = "date", example = "2027-09-15")]
     pub application_deadline: Option<String>,
     /// When the record was created (UTC, microseconds).
     #[schema(format = "date-time", example = "2026-05-17T15:04:05.123456Z")]
@@ -251,14 +253,6 @@ impl NewProgram {
             application_deadline,
         })
     }
-
-    /// The rules that involve more than one field, checked on the record as it will be stored.
-    pub fn check_record(&self) -> Result<(), AppError> {
-        match accreditation_error(self.accreditor.as_deref(), self.accreditation_id.as_deref()) {
-            Some(error) => Err(AppError::Validation(vec![error])),
-            None => Ok(()),
-        }
-    }
 }
 
 /// ACGME identifies each accredited program by a 10-digit number.
@@ -292,13 +286,15 @@ pub struct ProgramPatch {
     website_url: Patch<String>,
     accepting_applications: Patch<bool>,
     application_deadline: Patch<String>,
+    /// Problems found while reading, reported together with those of the patched record.
+    errors: Vec<FieldError>,
 }
 
 impl ProgramPatch {
-    /// Reads a merge-patch body, naming every invalid field.
+    /// Reads a merge-patch body; its field errors are reported by `apply`.
     pub fn from_json(body: Value) -> Result<ProgramPatch, AppError> {
         let mut f = Fields::new(body)?;
-        let patch = ProgramPatch {
+        let mut patch = ProgramPatch {
             name: f.patch_required("name", &fields::text(1, 200)),
             slug: f.patch_required("slug", &fields::slug),
             program_type: f.patch_required("program_type", &fields::one_of::<ProgramType>),
@@ -315,12 +311,14 @@ impl ProgramPatch {
             website_url: f.patch_optional("website_url", &fields::url),
             accepting_applications: f.patch_required("accepting_applications", &fields::boolean),
             application_deadline: f.patch_optional("application_deadline", &fields::date),
+            errors: Vec::new(),
         };
-        f.finish()?;
+        patch.errors = f.into_errors();
         Ok(patch)
     }
 
-    /// The record as it is after the patch, checked as a whole.
+    /// The record as it is after the patch, checked as a whole: a 422 names every invalid field
+    /// of the patch and every rule the patched record breaks.
     pub fn apply(self, mut record: NewProgram) -> Result<NewProgram, AppError> {
         let ProgramPatch {
             name,
@@ -339,6 +337,7 @@ impl ProgramPatch {
             website_url,
             accepting_applications,
             application_deadline,
+            mut errors,
         } = self;
         name.apply(&mut record.name);
         slug.apply_optional(&mut record.slug);
@@ -356,7 +355,14 @@ impl ProgramPatch {
         website_url.apply_optional(&mut record.website_url);
         accepting_applications.apply(&mut record.accepting_applications);
         application_deadline.apply_optional(&mut record.application_deadline);
-        record.check_record()?;
+        let already = |field: &str| errors.iter().any(|e| e.field == field);
+        if !already("accreditor")
+            && !already("accreditation_id")
+            && let Some(error) = accreditation_error(record.accreditor.as_deref(), record.accreditation_id.as_deref())
+        {
+            errors.push(error);
+        }
+        fields::fail_if_any(errors)?;
         Ok(record)
     }
 }

@@ -10,7 +10,7 @@ use crate::http::auth::Writer;
 use crate::http::body::JsonBody;
 use crate::http::conditional::IfMatch;
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, require_match};
+use crate::http::{RecordId, no_query, require_match};
 use crate::programs::api::{Campus, NewProgram, Program, ProgramPatch, ProgramPatchDoc, ProgramQuery, ProgramType};
 use crate::programs::store;
 
@@ -61,7 +61,6 @@ pub struct ProgramListParams {
 #[utoipa::path(
     get, path = "/api/v1/programs", tag = "programs", operation_id = "list_programs",
     params(ProgramListParams),
-    security(()),
     responses((status = 200, description = "A page of programs.", body = ProgramList,
         headers(("Link" = String, description = "RFC 8288 links to the `next` and `prev` pages, where they exist."))))
 )]
@@ -78,7 +77,6 @@ pub async fn list_programs(state: web::Data<AppState>, request: HttpRequest) -> 
 #[utoipa::path(
     get, path = "/api/v1/programs/{id}", tag = "programs", operation_id = "get_program",
     params(("id" = i64, Path, description = "The program's id.", minimum = 1)),
-    security(()),
     responses(
         (status = 200, description = "The program.", body = Program,
             headers(("ETag" = String, description = "Strong entity tag of this representation."))),
@@ -91,6 +89,7 @@ pub async fn get_program(
     id: RecordId,
     request: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
+    no_query(&request)?;
     let id = id.of("program")?;
     let program = state.db.read(move |conn| store::get(conn, id)).await?;
     Ok(Representation::of(&program)?.read(&request))
@@ -112,9 +111,11 @@ pub async fn get_program(
 pub async fn create_program(
     _writer: Writer,
     state: web::Data<AppState>,
+    request: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
-    let record = NewProgram::from_json(body.0)?;
+    no_query(&request)?;
+    let record = NewProgram::from_json(body.value()?)?;
     let program = state.db.write(move |conn, now| store::create(conn, record, now)).await?;
     let location = format!("/api/v1/programs/{}", program.id);
     Ok(Representation::of(&program)?.created(location))
@@ -146,6 +147,7 @@ pub async fn update_program(
     request: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
+    no_query(&request)?;
     let id = id.of("program")?;
     let if_match = IfMatch::from_request(&request);
     let program = state
@@ -155,7 +157,7 @@ pub async fn update_program(
                 conn,
                 id,
                 |current| require_match(&if_match, current, "program"),
-                || ProgramPatch::from_json(body.0),
+                || ProgramPatch::from_json(body.value()?),
                 now,
             )
         })
@@ -182,6 +184,7 @@ pub async fn delete_program(
     id: RecordId,
     request: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
+    no_query(&request)?;
     let id = id.of("program")?;
     let if_match = IfMatch::from_request(&request);
     state

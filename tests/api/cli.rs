@@ -76,6 +76,24 @@ fn bad_configuration_exits_2_naming_every_bad_variable() {
 }
 
 #[test]
+fn an_unusable_database_or_log_filter_is_a_configuration_error() {
+    let dir = tempfile::tempdir().expect("dir");
+    let output = run(
+        &dir,
+        &["serve"],
+        &[("DATABASE_URL", "/no/such/directory/rush.sqlite3"), ("RUST_LOG", "info,rush_api=chatty")],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(message.contains("DATABASE_URL") && message.contains("RUST_LOG"), "{message}");
+    let directory = dir.path().join("a-directory");
+    std::fs::create_dir(&directory).expect("mkdir");
+    let output = run(&dir, &["token", "list"], &[("DATABASE_URL", &directory.to_string_lossy())]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("DATABASE_URL"));
+}
+
+#[test]
 fn every_command_has_help_and_unknown_ones_exit_2() {
     let dir = tempfile::tempdir().expect("dir");
     for args in [

@@ -243,9 +243,9 @@ async fn health_and_readiness() {
 #[actix_web::test]
 async fn docs_are_served_from_the_binary_without_other_hosts() {
     let app = TestApp::new().await;
-    let redirect = app.get("/docs").await;
-    assert!(redirect.status == 308 || redirect.status == 301, "{}", redirect.status);
-    assert_eq!(redirect.header("location").as_deref(), Some("/docs/"));
+    let bare = app.get("/docs").await;
+    bare.assert_status(200);
+    assert!(bare.text().contains("<base href=\"/docs/\">"), "{}", bare.text());
     let index = app.get("/docs/").await;
     index.assert_status(200);
     let html = index.text();
@@ -267,4 +267,53 @@ async fn docs_are_served_from_the_binary_without_other_hosts() {
     let spec = app.get("/openapi.json").await;
     spec.assert_status(200);
     assert_eq!(spec.json()["servers"][0]["url"], "/");
+}
+
+#[actix_web::test]
+async fn operations_without_query_parameters_refuse_any() {
+    let app = TestApp::new().await;
+    let program = app.create_program(json!({})).await;
+    let path = format!("/api/v1/programs/{}", program["id"]);
+    app.get(&format!("{path}?fields=name")).await.assert_invalid(&["fields"]);
+    app.post("/api/v1/programs?dry_run=true", &valid_program()).await.assert_invalid(&["dry_run"]);
+    app.patch(&format!("{path}?x=1"), &json!({"name": "Changed"})).await.assert_invalid(&["x"]);
+    app.delete(&format!("{path}?force=true")).await.assert_invalid(&["force"]);
+    assert_eq!(app.get(&path).await.json(), program);
+    assert_eq!(count_rows(&app, "programs"), 1);
+}
+
+#[actix_web::test]
+async fn a_patch_body_is_judged_only_after_existence_and_preconditions() {
+    let app = TestApp::new().await;
+    let program = app.create_program(json!({})).await;
+    let path = format!("/api/v1/programs/{}", program["id"]);
+    let malformed =
+        |uri: &str| TestRequest::patch().uri(uri).insert_header(("Content-Type", "application/json")).set_payload("{");
+    app.send(app.authorized(malformed("/api/v1/programs/999"))).await.assert_problem(404, "not_found");
+    app.send(app.authorized(malformed(&path).insert_header(("If-Match", "\"stale\""))))
+        .await
+        .assert_problem(412, "precondition_failed");
+    app.send(app.authorized(malformed(&path))).await.assert_problem(400, "malformed_json");
+    let wrong_type = TestRequest::patch()
+        .uri("/api/v1/programs/999")
+        .insert_header(("Content-Type", "text/plain"))
+        .set_payload("{}");
+    app.send(app.authorized(wrong_type)).await.assert_problem(404, "not_found");
+    let wrong_type = TestRequest::patch().uri(&path).insert_header(("Content-Type", "text/plain")).set_payload("{}");
+    app.send(app.authorized(wrong_type)).await.assert_problem(415, "unsupported_media_type");
+}
+
+#[actix_web::test]
+async fn a_busy_database_is_a_503_with_retry_after_and_nothing_changes() {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    let app = TestApp::new().await;
+    let mut locker = diesel::SqliteConnection::establish(&app.db_path).expect("open");
+    locker.batch_execute("BEGIN EXCLUSIVE").expect("lock");
+    let response = app.post("/api/v1/programs", &valid_program()).await;
+    response.assert_problem(503, "not_ready");
+    assert_eq!(response.header("retry-after").as_deref(), Some("1"));
+    locker.batch_execute("ROLLBACK").expect("unlock");
+    assert_eq!(count_rows(&app, "programs"), 0);
+    app.post("/api/v1/programs", &valid_program()).await.assert_status(201);
 }

@@ -75,6 +75,32 @@ async fn references_must_name_existing_records() {
 }
 
 #[actix_web::test]
+async fn field_errors_rule_errors_and_missing_references_are_named_together() {
+    let app = TestApp::new().await;
+    let body = merged(
+        valid_event(),
+        json!({"title": "", "initiative_id": 999, "program_id": 998, "is_virtual": true, "ends_at": "2000-01-01T00:00:00Z"}),
+    );
+    app.post("/api/v1/events", &body).await.assert_invalid(&[
+        "title",
+        "initiative_id",
+        "program_id",
+        "virtual_url",
+        "ends_at",
+    ]);
+    let event = app.create_event(json!({"ends_at": "2027-03-14T12:00:00-05:00"})).await;
+    let path = format!("/api/v1/events/{}", event["id"]);
+    app.patch(&path, &json!({"title": "", "starts_at": "2030-01-01T00:00:00Z", "program_id": 5}))
+        .await
+        .assert_invalid(&["title", "starts_at", "program_id"]);
+    app.patch(&path, &json!({"starts_at": "soon", "ends_at": "2000-01-01T00:00:00Z"}))
+        .await
+        .assert_invalid(&["starts_at"]);
+    assert_eq!(app.get(&path).await.json(), event);
+    assert_eq!(count_rows(&app, "events"), 1);
+}
+
+#[actix_web::test]
 async fn rules_are_checked_on_the_record_as_patched() {
     let app = TestApp::new().await;
     let event = app.create_event(json!({"ends_at": "2027-03-14T12:00:00-05:00"})).await;

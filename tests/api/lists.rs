@@ -255,7 +255,12 @@ async fn pagination_edges() {
         let (data, meta, link) = page(&app, collection, "offset=1000&q=a").await;
         assert!(data.is_empty());
         assert_eq!(meta["offset"], 1000);
-        assert!(link.unwrap_or_default().contains("q=a&offset=980>; rel=\"prev\""));
+        let last = (meta["total"].as_i64().unwrap_or(0) - 20).max(0);
+        let link = link.unwrap_or_default();
+        assert!(
+            link.contains(&format!("q=a&offset={last}>; rel=\"prev\"")),
+            "past the end, prev is the last page: {link}"
+        );
 
         let (data, _, _) = page(&app, collection, "limit=100").await;
         assert_eq!(data.len(), total);
@@ -272,6 +277,7 @@ async fn bad_query_parameters_are_422_naming_each_one() {
         ("programs", "offset=1.5", vec!["offset"]),
         ("programs", "sort=starts_at", vec!["sort"]),
         ("programs", "sort=name,", vec!["sort"]),
+        ("programs", "sort=-", vec!["sort"]),
         ("programs", "Limit=5", vec!["Limit"]),
         ("programs", "program_type=Residency&campus=main", vec!["program_type", "campus"]),
         ("programs", "accepting_applications=yes", vec!["accepting_applications"]),

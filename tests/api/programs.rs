@@ -94,6 +94,7 @@ async fn each_broken_rule_is_a_422_naming_that_field() {
         ("description too long", json!({"description": "d".repeat(10_001)}), "description"),
         ("duration zero", json!({"duration_years": 0}), "duration_years"),
         ("duration fractional", json!({"duration_years": 2.5}), "duration_years"),
+        ("duration as text", json!({"duration_years": "3"}), "duration_years"),
         ("positions over 500", json!({"positions_per_year": 501}), "positions_per_year"),
         ("director too long", json!({"director_name": "d".repeat(201)}), "director_name"),
         ("email without domain", json!({"contact_email": "gme@"}), "contact_email"),
@@ -148,6 +149,18 @@ async fn derived_slugs_get_numbered_suffixes_and_explicit_clashes_are_409() {
         app.post("/api/v1/programs", &merged(valid_program(), json!({"slug": "internal-medicine-residency-2"}))).await;
     clash.assert_problem(409, "slug_taken");
     assert_eq!(count_rows(&app, "programs"), 3);
+
+    let long_name = "Very Long Program Name ".repeat(8);
+    let mut long_slugs = Vec::new();
+    for _ in 0..4 {
+        long_slugs
+            .push(app.create_program(json!({"name": long_name})).await["slug"].as_str().unwrap_or_default().to_owned());
+    }
+    assert!(long_slugs.iter().all(|slug| slug.len() <= 80), "{long_slugs:?}");
+    assert!(
+        long_slugs[1].ends_with("-2") && long_slugs[2].ends_with("-3") && long_slugs[3].ends_with("-4"),
+        "{long_slugs:?}"
+    );
 
     let non_ascii = app.create_program(json!({"name": "Médecine Familiale"})).await;
     assert_eq!(non_ascii["slug"], "m-decine-familiale");
@@ -217,6 +230,11 @@ async fn invalid_patches_are_422_and_change_nothing() {
         ("read-only fields", json!({"id": 9, "updated_at": "2027-01-01T00:00:00Z"}), vec!["id", "updated_at"]),
         ("unknown field", json!({"nickname": "IM"}), vec!["nickname"]),
         ("ACGME number on the merged record", json!({"accreditation_id": "ABC"}), vec!["accreditation_id"]),
+        (
+            "field and record rules together",
+            json!({"name": "", "accreditation_id": "12"}),
+            vec!["name", "accreditation_id"],
+        ),
         ("slug cannot be cleared", json!({"slug": null}), vec!["slug"]),
     ];
     for (case, body, fields) in cases {
