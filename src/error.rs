@@ -116,9 +116,62 @@ impl ProblemCode {
         }
     }
 
-    /// The problem `type` URI. A URN: it names the type stably without pretending to be a page.
+    /// The problem `type`: a URL on this server whose page explains the problem (relative, so
+    /// that it resolves against whichever host served the response).
     pub fn type_uri(self) -> String {
-        format!("urn:rush-api:problem:{}", self.as_str())
+        format!("/problems/{}", self.as_str())
+    }
+
+    pub fn parse(text: &str) -> Option<ProblemCode> {
+        ProblemCode::ALL.into_iter().find(|code| code.as_str() == text)
+    }
+
+    /// What the problem means and how to fix the request, for the `/problems/` pages and the spec.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            ProblemCode::MalformedJson => {
+                "The request body is not well-formed JSON. Check quoting, commas and brackets; `detail` gives the line and column where parsing stopped."
+            }
+            ProblemCode::BadRequest => {
+                "The request could not be understood as HTTP, for example a body that ended early. Send a complete, well-formed request."
+            }
+            ProblemCode::Unauthorized => {
+                "Writes (POST, PATCH, DELETE) need `Authorization: Bearer <token>` with a token from `rush-api token create` that has not been revoked. Reads need no token."
+            }
+            ProblemCode::NotFound => {
+                "Nothing exists at this URL: the id names no record (ids are positive integers and never reused), or the path is not part of the API."
+            }
+            ProblemCode::MethodNotAllowed => {
+                "The path exists but does not take this method. The `Allow` header lists the methods it takes."
+            }
+            ProblemCode::RequestTimeout => {
+                "The body did not arrive within 10 seconds of the request head. Send the whole body promptly."
+            }
+            ProblemCode::SlugTaken => {
+                "Another record of this kind already has the slug you gave. Choose another slug, or leave it out and one is derived from the name."
+            }
+            ProblemCode::StillReferenced => {
+                "Events still reference the program or initiative you tried to delete; `referencing_events` says how many. Delete those events or point them elsewhere first."
+            }
+            ProblemCode::PreconditionFailed => {
+                "The record changed since you read it: `If-Match` does not name its current `ETag`. GET it again, reapply your change, and retry with the new `ETag`."
+            }
+            ProblemCode::PayloadTooLarge => {
+                "The body is larger than 1 MiB. No valid record comes close; check what is being sent."
+            }
+            ProblemCode::UnsupportedMediaType => {
+                "Send bodies as `application/json` (optionally with `charset=utf-8`); PATCH also takes `application/merge-patch+json`."
+            }
+            ProblemCode::ValidationFailed => {
+                "One or more body fields or query parameters break the rules in the API documentation. `errors` names each one (with a JSON Pointer for body fields, or the parameter name) and says what is wrong."
+            }
+            ProblemCode::Internal => {
+                "Something failed on the server. Nothing about your request needs to change; if it persists, report the `request_id`."
+            }
+            ProblemCode::NotReady => {
+                "The database cannot be used right now, usually because another process holds it. Retry after the `Retry-After` seconds."
+            }
+        }
     }
 
     /// A detail of the kind this code carries, for the examples in the OpenAPI document.
@@ -152,14 +205,32 @@ pub struct FieldError {
     /// The body field or query parameter, by its wire name.
     #[schema(example = "name")]
     pub field: String,
+    /// For a body field: where it is in the body, as a JSON Pointer (RFC 6901); `""` is the
+    /// whole body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "/name")]
+    pub pointer: Option<String>,
+    /// For a query parameter: its name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
     /// What is wrong with it, in terms a client can act on.
-    #[schema(example = "must be between 1 and 200 characters")]
+    #[schema(example = "must be 1 to 200 characters long")]
     pub message: String,
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError { field: field.into(), message: message.into() }
+    /// A problem with the body member `field` (or with the whole body, for `body`).
+    pub fn body(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let field = field.into();
+        let pointer =
+            if field == "body" { String::new() } else { format!("/{}", field.replace('~', "~0").replace('/', "~1")) };
+        FieldError { field, pointer: Some(pointer), parameter: None, message: message.into() }
+    }
+
+    /// A problem with the query parameter `name`.
+    pub fn query(name: impl Into<String>, message: impl Into<String>) -> Self {
+        let name = name.into();
+        FieldError { field: name.clone(), pointer: None, parameter: Some(name), message: message.into() }
     }
 }
 
@@ -168,7 +239,7 @@ impl FieldError {
 pub struct Problem {
     /// A URI naming the problem type; one per `code`.
     #[serde(rename = "type")]
-    #[schema(example = "urn:rush-api:problem:not_found")]
+    #[schema(example = "/problems/not_found")]
     pub type_uri: String,
     /// A short summary of the problem type; the same for every occurrence of a code.
     #[schema(example = "Not found")]
@@ -235,8 +306,9 @@ impl AppError {
         )
     }
 
+    /// A 422 for one body field.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::Validation(vec![FieldError::new(field, message)])
+        AppError::Validation(vec![FieldError::body(field, message)])
     }
 
     pub fn internal(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
@@ -333,7 +405,7 @@ impl ResponseError for AppError {
         }
         match serde_json::to_vec(&self.problem()) {
             Ok(body) => response.body(body),
-            Err(_) => response.body(r#"{"type":"urn:rush-api:problem:internal","title":"Internal server error","status":500,"detail":"An unexpected error occurred.","code":"internal"}"#),
+            Err(_) => response.body(r#"{"type":"/problems/internal","title":"Internal server error","status":500,"detail":"An unexpected error occurred.","code":"internal"}"#),
         }
     }
 }

@@ -24,6 +24,8 @@ pub mod http;
 pub mod initiatives;
 /// The OpenAPI document.
 pub mod openapi;
+/// The problem type catalogue.
+pub mod problems;
 /// Training programs.
 pub mod programs;
 /// The URL surface.

@@ -8,11 +8,11 @@ use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{Ref, RefOr, Response};
+use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{AppError, FieldError, PROBLEM_JSON, Problem, ProblemCode};
-use crate::{events, health, initiatives, programs};
+use crate::{events, health, initiatives, problems, programs};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -41,6 +41,8 @@ Every response carries `X-Request-Id`.",
         events::handlers::get_event,
         events::handlers::update_event,
         events::handlers::delete_event,
+        problems::list_problems,
+        problems::get_problem,
         health::healthz,
         health::readyz,
     ),
@@ -50,6 +52,7 @@ Every response carries `X-Request-Id`.",
         (name = "initiatives", description = "Community health initiatives and programs of work."),
         (name = "events", description = "Health fairs, community, networking, wellness, recruitment, education and volunteer events."),
         (name = "operations", description = "Liveness and readiness for load balancers and orchestrators."),
+        (name = "problems", description = "The catalogue of problem types: every problem's `type` is a page here."),
     ),
     modifiers(&Contract)
 )]
@@ -71,6 +74,32 @@ impl Modify for Contract {
                     .build(),
             ),
         );
+        // Every problem type with its status, meaning and an example, as reusable responses.
+        for code in ProblemCode::ALL {
+            let mut problem = example_error(code).problem();
+            problem.request_id = Some("6f1c9a8e2b7d-0000002a".to_owned());
+            let example = ExampleBuilder::new()
+                .summary(code.title())
+                .value(Some(serde_json::to_value(&problem).unwrap_or_else(|_| json!({}))))
+                .build();
+            let content = ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .examples_from_iter([(code.as_str(), example)])
+                .build();
+            let description = format!(
+                "{} (HTTP {}, type `{}`): {}",
+                code.title(),
+                code.status().as_u16(),
+                code.type_uri(),
+                code.explanation()
+            );
+            let response = ResponseBuilder::new()
+                .description(description)
+                .content(PROBLEM_JSON, content)
+                .header("X-Request-Id", request_id_header())
+                .build();
+            components.responses.insert(format!("problem_{}", code.as_str()), RefOr::T(response));
+        }
         for (path, item) in openapi.paths.paths.iter_mut() {
             let is_record = path.ends_with("{id}");
             let is_api = path.starts_with("/api/");
@@ -108,8 +137,10 @@ fn problem_codes(path: &str, kind: Kind, is_record: bool, is_api: bool) -> Vec<P
     let has_slug = path.starts_with("/api/v1/programs") || path.starts_with("/api/v1/initiatives");
     let mut codes = Vec::new();
     if !is_api {
-        if path == "/readyz" {
-            codes.push(ProblemCode::NotReady);
+        match path {
+            "/readyz" => codes.push(ProblemCode::NotReady),
+            "/problems/{code}" => codes.extend([ProblemCode::NotFound, ProblemCode::ValidationFailed]),
+            _ => {}
         }
         return codes;
     }
@@ -144,8 +175,8 @@ fn problem_codes(path: &str, kind: Kind, is_record: bool, is_api: bool) -> Vec<P
 fn example_error(code: ProblemCode) -> AppError {
     match code {
         ProblemCode::ValidationFailed => AppError::Validation(vec![
-            FieldError::new("name", "must be 1 to 200 characters long"),
-            FieldError::new(
+            FieldError::body("name", "must be 1 to 200 characters long"),
+            FieldError::body(
                 "campus",
                 "must be one of: rush_university_medical_center, rush_oak_park_hospital, rush_copley_medical_center",
             ),
@@ -158,43 +189,26 @@ fn example_error(code: ProblemCode) -> AppError {
     }
 }
 
+/// Documents `code` on `operation` by reference to its entry in the catalogue of problem
+/// responses. Each operation has at most one problem code per status.
 fn add_problem(operation: &mut Operation, code: ProblemCode) {
-    let status = code.status().as_u16().to_string();
-    let mut problem = example_error(code).problem();
-    problem.request_id = Some("6f1c9a8e2b7d-0000002a".to_owned());
-    let example = ExampleBuilder::new()
-        .summary(code.title())
-        .value(Some(serde_json::to_value(&problem).unwrap_or_else(|_| json!({}))))
-        .build();
-    let responses = &mut operation.responses.responses;
-    let response = responses.entry(status).or_insert_with(|| {
-        RefOr::T(
-            ResponseBuilder::new()
-                .description(code.title())
-                .content(PROBLEM_JSON, ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
-                .build(),
-        )
-    });
-    if let RefOr::T(Response { content, description, .. }) = response {
-        if !description.contains(code.title()) {
-            *description = format!("{description} or {}", code.title().to_lowercase());
-        }
-        if let Some(content) = content.get_mut(PROBLEM_JSON) {
-            content.examples.insert(code.as_str().to_owned(), RefOr::T(example));
-        }
-    }
+    let reference = Ref::new(format!("#/components/responses/problem_{}", code.as_str()));
+    operation.responses.responses.insert(code.status().as_u16().to_string(), RefOr::Ref(reference));
+}
+
+fn request_id_header() -> utoipa::openapi::header::Header {
+    HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(Type::String))
+        .description(Some(
+            "The client's request id if it sent a usable one (1 to 128 visible ASCII characters), otherwise a fresh one.",
+        ))
+        .build()
 }
 
 fn add_request_id_header(operation: &mut Operation) {
     for response in operation.responses.responses.values_mut() {
         if let RefOr::T(response) = response {
-            response.headers.insert(
-                "X-Request-Id".to_owned(),
-                HeaderBuilder::new()
-                    .schema(ObjectBuilder::new().schema_type(Type::String))
-                    .description(Some("The client's request id if it sent a usable one (1 to 128 visible ASCII characters), otherwise a fresh one."))
-                    .build(),
-            );
+            response.headers.insert("X-Request-Id".to_owned(), request_id_header());
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::initiatives::handlers::{
     create_initiative, delete_initiative, get_initiative, list_initiatives, update_initiative,
 };
 use crate::programs::handlers::{create_program, delete_program, get_program, list_programs, update_program};
-use crate::{docs, health};
+use crate::{docs, health, problems};
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config
@@ -50,6 +50,12 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(head().to(get_event))
                 .route(patch().to(update_event))
                 .route(delete().to(delete_event)),
+        )
+        .service(
+            resource("/problems").route(get().to(problems::list_problems)).route(head().to(problems::list_problems)),
+        )
+        .service(
+            resource("/problems/{code}").route(get().to(problems::get_problem)).route(head().to(problems::get_problem)),
         )
         .service(resource("/healthz").route(get().to(health::healthz)).route(head().to(health::healthz)))
         .service(resource("/readyz").route(get().to(health::readyz)).route(head().to(health::readyz)))

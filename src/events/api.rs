@@ -202,7 +202,7 @@ fn reference_errors(
         if let Some(id) = id
             && !exists(field, id)?
         {
-            errors.push(FieldError::new(field, format!("there is no {resource} with id {id}")));
+            errors.push(FieldError::body(field, format!("there is no {resource} with id {id}")));
         }
     }
     Ok(errors)
@@ -271,13 +271,13 @@ fn rule_errors(
         && ends_at <= starts_at
     {
         errors.push(if blame_starts {
-            FieldError::new("starts_at", "must be before ends_at")
+            FieldError::body("starts_at", "must be before ends_at")
         } else {
-            FieldError::new("ends_at", "must be after starts_at")
+            FieldError::body("ends_at", "must be after starts_at")
         });
     }
     if is_virtual && !has_virtual_url {
-        errors.push(FieldError::new("virtual_url", "must be given when is_virtual is true"));
+        errors.push(FieldError::body("virtual_url", "must be given when is_virtual is true"));
     }
     errors
 }

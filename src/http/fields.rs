@@ -60,7 +60,7 @@ impl Fields {
     }
 
     fn error(&mut self, field: &str, message: impl Into<String>) {
-        self.errors.push(FieldError::new(field, message));
+        self.errors.push(FieldError::body(field, message));
     }
 
     fn take<T>(&mut self, name: &str, parse: Parse<'_, T>) -> Result<Patch<T>, ()> {

@@ -24,8 +24,9 @@ impl QueryParams {
     }
 
     pub fn parse(query: &str) -> Result<QueryParams, AppError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
-            .map_err(|_| AppError::field("query", "is not a valid URL-encoded query string"))?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).map_err(|_| {
+            AppError::Validation(vec![FieldError::query("query", "is not a valid URL-encoded query string")])
+        })?;
         let taken = vec![false; pairs.len()];
         Ok(QueryParams { pairs, taken, errors: Vec::new() })
     }
@@ -45,13 +46,13 @@ impl QueryParams {
             }
         }
         if repeated {
-            self.errors.push(FieldError::new(name, "must be given at most once"));
+            self.errors.push(FieldError::query(name, "must be given at most once"));
             return None;
         }
         match parse(&found?) {
             Ok(value) => Some(value),
             Err(message) => {
-                self.errors.push(FieldError::new(name, message));
+                self.errors.push(FieldError::query(name, message));
                 None
             }
         }
@@ -83,7 +84,7 @@ impl QueryParams {
     pub fn finish(mut self) -> Result<Vec<(String, String)>, AppError> {
         for (index, (key, _)) in self.pairs.iter().enumerate() {
             if !self.taken[index] && !self.errors.iter().any(|e| &e.field == key) {
-                self.errors.push(FieldError::new(key.clone(), "is not a known query parameter"));
+                self.errors.push(FieldError::query(key.clone(), "is not a known query parameter"));
             }
         }
         if self.errors.is_empty() { Ok(self.pairs) } else { Err(AppError::Validation(self.errors)) }

@@ -259,7 +259,7 @@ impl NewProgram {
 fn accreditation_error(accreditor: Option<&str>, accreditation_id: Option<&str>) -> Option<FieldError> {
     let is_acgme = accreditor.is_some_and(|a| a.trim().eq_ignore_ascii_case("acgme"));
     match accreditation_id {
-        Some(id) if is_acgme && !(id.len() == 10 && id.bytes().all(|b| b.is_ascii_digit())) => Some(FieldError::new(
+        Some(id) if is_acgme && !(id.len() == 10 && id.bytes().all(|b| b.is_ascii_digit())) => Some(FieldError::body(
             "accreditation_id",
             "must be the ACGME's 10-digit program number when accreditor is ACGME",
         )),

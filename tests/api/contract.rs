@@ -317,3 +317,40 @@ async fn a_busy_database_is_a_503_with_retry_after_and_nothing_changes() {
     assert_eq!(count_rows(&app, "programs"), 0);
     app.post("/api/v1/programs", &valid_program()).await.assert_status(201);
 }
+
+#[actix_web::test]
+async fn every_problem_type_is_a_page_that_explains_it() {
+    let app = TestApp::new().await;
+    let catalogue = app.get("/problems").await;
+    catalogue.assert_status(200);
+    assert!(catalogue.header("content-type").unwrap_or_default().starts_with("text/html"));
+    for code in rush_api::error::ProblemCode::ALL {
+        let page = app.get(&code.type_uri()).await;
+        page.assert_status(200);
+        assert!(
+            page.text().contains(code.title()) && page.text().contains(&code.status().as_u16().to_string()),
+            "{}",
+            page.text()
+        );
+        assert!(catalogue.text().contains(&code.type_uri()));
+    }
+    app.get("/problems/teapot").await.assert_problem(404, "not_found");
+}
+
+#[actix_web::test]
+async fn validation_errors_point_at_body_fields_and_name_query_parameters() {
+    let app = TestApp::new().await;
+    let problem = app.post("/api/v1/programs", &json!({"name": "", "a/b~c": 1, "program_type": "residency", "specialty": "x", "campus": "rush_oak_park_hospital", "duration_years": 2})).await.assert_invalid(&["name", "a/b~c"]);
+    let errors = problem["errors"].as_array().cloned().unwrap_or_default();
+    let pointer = |field: &str| errors.iter().find(|e| e["field"] == field).map(|e| e["pointer"].clone());
+    assert_eq!(pointer("name"), Some(json!("/name")));
+    assert_eq!(pointer("a/b~c"), Some(json!("/a~1b~0c")));
+    assert!(errors.iter().all(|e| e.get("parameter").is_none()));
+    let problem = app.post("/api/v1/programs", &json!([1])).await.assert_invalid(&["body"]);
+    assert_eq!(problem["errors"][0]["pointer"], "");
+    let problem = app.get("/api/v1/events?limit=0&colour=red").await.assert_invalid(&["limit", "colour"]);
+    for error in problem["errors"].as_array().into_iter().flatten() {
+        assert_eq!(error["parameter"], error["field"]);
+        assert!(error.get("pointer").is_none());
+    }
+}

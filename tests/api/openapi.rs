@@ -77,6 +77,8 @@ fn every_operation_is_documented_for_integrators() {
             assert!(id.starts_with(&format!("{verb}_")), "{name}: operationId {id} is <verb>_<resource>");
         }
         for (status, response) in operation["responses"].as_object().into_iter().flatten() {
+            let response = crate::support::resolve(spec, response);
+            assert!(response["headers"]["X-Request-Id"].is_object(), "{name} {status}: X-Request-Id");
             if status.starts_with('4') || status.starts_with('5') {
                 let problem = &response["content"]["application/problem+json"];
                 assert_eq!(problem["schema"]["$ref"], "#/components/schemas/Problem", "{name} {status}");
@@ -104,7 +106,7 @@ async fn every_documented_operation_is_routed_and_every_other_method_is_405() {
     app.create_event(serde_json::json!({})).await;
     let methods = [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE];
     for (path, item) in spec()["paths"].as_object().into_iter().flatten() {
-        let concrete = path.replace("{id}", "1");
+        let concrete = path.replace("{id}", "1").replace("{code}", "not_found");
         for method in &methods {
             let documented = item.get(method.as_str().to_ascii_lowercase()).is_some();
             let response = app.send(TestRequest::default().method(method.clone()).uri(&concrete)).await;
