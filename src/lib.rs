@@ -10,6 +10,8 @@ pub mod clock;
 pub mod config;
 /// Pools, pragmas, migrations and the read/write entry points.
 pub mod db;
+/// The deletions half of the change feed.
+pub mod deletions;
 /// `/openapi.json` and `/docs`.
 pub mod docs;
 /// The one error type and its problem+json rendering.

@@ -12,7 +12,7 @@ use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{AppError, FieldError, PROBLEM_JSON, Problem, ProblemCode};
-use crate::{events, health, initiatives, problems, programs};
+use crate::{deletions, events, health, initiatives, problems, programs};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -41,6 +41,7 @@ Every response carries `X-Request-Id`.",
         events::handlers::get_event,
         events::handlers::update_event,
         events::handlers::delete_event,
+        deletions::list_deletions,
         problems::list_problems,
         problems::get_problem,
         health::healthz,
@@ -51,6 +52,7 @@ Every response carries `X-Request-Id`.",
         (name = "programs", description = "Residency, fellowship and allied-health training programs."),
         (name = "initiatives", description = "Community health initiatives and programs of work."),
         (name = "events", description = "Health fairs, community, networking, wellness, recruitment, education and volunteer events."),
+        (name = "change feed", description = "What mirrors need besides `updated_since` on the lists: the records deleted since a point in time."),
         (name = "operations", description = "Liveness and readiness for load balancers and orchestrators."),
         (name = "problems", description = "The catalogue of problem types: every problem's `type` is a page here."),
     ),
@@ -114,6 +116,9 @@ impl Modify for Contract {
                 if kind == Kind::Read {
                     // Reads are public: an empty list declares that no scheme applies.
                     operation.security = Some(Vec::new());
+                    if is_api {
+                        document_revalidation(operation);
+                    }
                 }
                 for code in problem_codes(path, kind, is_record, is_api) {
                     add_problem(operation, code);
@@ -194,6 +199,33 @@ fn example_error(code: ProblemCode) -> AppError {
 fn add_problem(operation: &mut Operation, code: ProblemCode) {
     let reference = Ref::new(format!("#/components/responses/problem_{}", code.as_str()));
     operation.responses.responses.insert(code.status().as_u16().to_string(), RefOr::Ref(reference));
+}
+
+fn string_header(description: &str) -> utoipa::openapi::header::Header {
+    HeaderBuilder::new().schema(ObjectBuilder::new().schema_type(Type::String)).description(Some(description)).build()
+}
+
+/// Every public read of the API has a strong ETag, answers a matching `If-None-Match` with 304,
+/// and tells caches to revalidate.
+fn document_revalidation(operation: &mut Operation) {
+    let cache_control =
+        "`public, no-cache`: caches may keep the response but must revalidate it (cheap with the ETag).";
+    let responses = &mut operation.responses.responses;
+    if let Some(RefOr::T(ok)) = responses.get_mut("200") {
+        ok.headers
+            .entry("ETag".to_owned())
+            .or_insert_with(|| string_header("Strong entity tag of this representation."));
+        ok.headers.insert("Cache-Control".to_owned(), string_header(cache_control));
+    }
+    let not_modified = ResponseBuilder::new()
+        .description("The client's copy (`If-None-Match`) is current.")
+        .header("ETag", string_header("Strong entity tag of the current representation."))
+        .header("Cache-Control", string_header(cache_control))
+        .build();
+    responses.entry("304".to_owned()).or_insert(RefOr::T(not_modified));
+    if let Some(RefOr::T(not_modified)) = responses.get_mut("304") {
+        not_modified.headers.insert("Cache-Control".to_owned(), string_header(cache_control));
+    }
 }
 
 fn request_id_header() -> utoipa::openapi::header::Header {

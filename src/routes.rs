@@ -8,7 +8,7 @@ use crate::initiatives::handlers::{
     create_initiative, delete_initiative, get_initiative, list_initiatives, update_initiative,
 };
 use crate::programs::handlers::{create_program, delete_program, get_program, list_programs, update_program};
-use crate::{docs, health, problems};
+use crate::{deletions, docs, health, problems};
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config
@@ -50,6 +50,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(head().to(get_event))
                 .route(patch().to(update_event))
                 .route(delete().to(delete_event)),
+        )
+        .service(
+            resource("/api/v1/deletions")
+                .route(get().to(deletions::list_deletions))
+                .route(head().to(deletions::list_deletions)),
         )
         .service(
             resource("/problems").route(get().to(problems::list_problems)).route(head().to(problems::list_problems)),

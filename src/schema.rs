@@ -66,6 +66,7 @@ diesel::table! {
         search_text -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        revision -> Integer,
     }
 }
 
@@ -78,9 +79,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    deletions (id) {
+        id -> BigInt,
+        resource -> Text,
+        record_id -> BigInt,
+        deleted_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (token_name, idempotency_key) {
+        token_name -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        response_status -> Nullable<Integer>,
+        response_location -> Nullable<Text>,
+        response_body -> Nullable<Binary>,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(events -> initiatives (initiative_id));
 diesel::joinable!(events -> programs (program_id));
-diesel::allow_tables_to_appear_in_same_query!(programs, initiatives, events, api_tokens, service_state);
+diesel::allow_tables_to_appear_in_same_query!(
+    programs,
+    initiatives,
+    events,
+    api_tokens,
+    service_state,
+    deletions,
+    idempotency_keys
+);
 
 diesel::table! {
     service_state (key) {

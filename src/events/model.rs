@@ -29,6 +29,8 @@ pub struct EventRow {
     pub search_text: String,
     pub created_at: Micros,
     pub updated_at: Micros,
+    /// Increases exactly when the event really changes (iCalendar's SEQUENCE).
+    pub revision: i32,
 }
 
 /// Every column but the id: inserted on create, written whole on update.
@@ -52,10 +54,11 @@ pub struct EventChanges {
     pub search_text: String,
     pub created_at: Micros,
     pub updated_at: Micros,
+    pub revision: i32,
 }
 
 impl EventChanges {
-    pub fn new(record: NewEvent, created_at: Micros, updated_at: Micros) -> EventChanges {
+    pub fn new(record: NewEvent, created_at: Micros, updated_at: Micros, revision: i32) -> EventChanges {
         let NewEvent {
             title,
             description,
@@ -91,6 +94,7 @@ impl EventChanges {
             search_text,
             created_at,
             updated_at,
+            revision,
         }
     }
 }
@@ -116,6 +120,7 @@ impl EventRow {
             search_text: _,
             created_at,
             updated_at,
+            revision: _,
         } = self;
         Ok(Event {
             id,

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use crate::clock::Micros;
 use crate::db::{self, Backend, Conn};
+use crate::deletions::{self, Collection};
 use crate::error::AppError;
 use crate::events::api::{Event, EventPatch, EventQuery, EventSort, NewEvent};
 use crate::events::model::{EventChanges, EventRow};
@@ -15,6 +16,9 @@ const RESOURCE: &str = "event";
 
 fn filtered(query: &EventQuery) -> events::BoxedQuery<'static, Backend> {
     let mut select = events::table.into_boxed();
+    if let Some(since) = query.list.updated_since {
+        select = select.filter(events::updated_at.ge(since));
+    }
     if let Some(event_type) = query.event_type {
         select = select.filter(events::event_type.eq(event_type.as_str()));
     }
@@ -94,7 +98,7 @@ pub fn reference_exists(conn: &mut Conn, field: &str, id: i64) -> Result<bool, A
 /// Stores `record`, whose references were checked in this transaction by `NewEvent::from_json`.
 pub fn create(conn: &mut Conn, record: NewEvent, now: Micros) -> Result<Event, AppError> {
     diesel::insert_into(events::table)
-        .values(&EventChanges::new(record, now, now))
+        .values(&EventChanges::new(record, now, now, 0))
         .returning(EventRow::as_returning())
         .get_result(conn)?
         .into_event()
@@ -118,7 +122,7 @@ pub fn update(
         return Ok(current);
     }
     diesel::update(events::table.find(id))
-        .set(&EventChanges::new(after, row.created_at, now))
+        .set(&EventChanges::new(after, row.created_at, now, row.revision + 1))
         .returning(EventRow::as_returning())
         .get_result(conn)?
         .into_event()
@@ -128,10 +132,11 @@ pub fn update(
 pub fn delete(
     conn: &mut Conn,
     id: i64,
+    now: Micros,
     precondition: impl FnOnce(&Event) -> Result<(), AppError>,
 ) -> Result<(), AppError> {
     let current = get(conn, id)?;
     precondition(&current)?;
     diesel::delete(events::table.find(id)).execute(conn)?;
-    Ok(())
+    deletions::record(conn, Collection::Events, id, now)
 }

@@ -65,7 +65,8 @@ impl QueryParams {
         let sort = self
             .get("sort", sort_keys::<S>)
             .unwrap_or_else(|| vec![SortKey { field: default_sort, descending: false }]);
-        ListParams { limit, offset, sort }
+        let updated_since = self.get("updated_since", instant);
+        ListParams { limit, offset, sort, updated_since }
     }
 
     /// `q`: a case-insensitive search text, stored lower-cased for matching.
@@ -103,6 +104,8 @@ pub struct ListParams<S> {
     pub limit: i64,
     pub offset: i64,
     pub sort: Vec<SortKey<S>>,
+    /// Only records with `updated_at` at or after this instant: the change feed for mirrors.
+    pub updated_since: Option<Micros>,
 }
 
 fn sort_keys<S: WireEnum>(text: &str) -> Result<Vec<SortKey<S>>, String> {

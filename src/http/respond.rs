@@ -8,6 +8,10 @@ use utoipa::ToSchema;
 use crate::error::AppError;
 use crate::http::conditional;
 
+/// Public reads may be stored by browsers and shared caches, but must be revalidated each time:
+/// the data changes at any moment, and with the ETag a revalidation costs a 304 without a body.
+pub const REVALIDATE: &str = "public, no-cache";
+
 /// What PATCH accepts, advertised on every record response (RFC 5789 §3.1).
 pub const ACCEPT_PATCH: &str = "application/merge-patch+json, application/json";
 const ACCEPT_PATCH_HEADER: header::HeaderName = header::HeaderName::from_static("accept-patch");
@@ -25,15 +29,18 @@ impl Representation {
         Ok(Representation { body, etag })
     }
 
-    /// `200` with the record, or `304` when `If-None-Match` names its tag.
+    /// `200` with the record, or `304` when `If-None-Match` names its tag; both revalidate.
     pub fn read(self, request: &HttpRequest) -> HttpResponse {
         if conditional::none_match_hits(request, &self.etag) {
             return HttpResponse::NotModified()
                 .insert_header((header::ETAG, self.etag))
+                .insert_header((header::CACHE_CONTROL, REVALIDATE))
                 .insert_header((ACCEPT_PATCH_HEADER, ACCEPT_PATCH))
                 .finish();
         }
-        self.respond(StatusCode::OK)
+        let mut response = self.respond(StatusCode::OK);
+        response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static(REVALIDATE));
+        response
     }
 
     pub fn respond(self, status: StatusCode) -> HttpResponse {
@@ -78,8 +85,9 @@ struct Page<'a, T> {
     meta: ListMeta,
 }
 
-/// `200` with `{"data", "meta"}` and an RFC 8288 `Link` header to the next and previous pages,
-/// keeping the request's filters and sort. `pairs` are the request's validated query parameters.
+/// `200` with `{"data", "meta"}`, an ETag of exactly those bytes (`304` when `If-None-Match`
+/// names it) and an RFC 8288 `Link` header to the next and previous pages, keeping the request's
+/// filters and sort. `pairs` are the request's validated query parameters.
 pub fn list<T: Serialize>(
     request: &HttpRequest,
     pairs: &[(String, String)],
@@ -87,6 +95,7 @@ pub fn list<T: Serialize>(
     meta: ListMeta,
 ) -> Result<HttpResponse, AppError> {
     let body = serde_json::to_vec(&Page { data, meta }).map_err(AppError::internal)?;
+    let etag = conditional::etag_of(&body);
     let mut links = Vec::new();
     if meta.offset.saturating_add(meta.limit) < meta.total {
         links.push(link(request.path(), pairs, meta.offset + meta.limit, "next"));
@@ -97,12 +106,16 @@ pub fn list<T: Serialize>(
             if meta.offset >= meta.total { meta.total - meta.limit } else { meta.offset - meta.limit }.max(0);
         links.push(link(request.path(), pairs, previous, "prev"));
     }
-    let mut response = HttpResponse::Ok();
-    response.content_type(mime_json());
+    let not_modified = conditional::none_match_hits(request, &etag);
+    let mut response = if not_modified { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    response.insert_header((header::ETAG, etag)).insert_header((header::CACHE_CONTROL, REVALIDATE));
     if !links.is_empty() {
         response.insert_header((header::LINK, links.join(", ")));
     }
-    Ok(response.body(body))
+    if not_modified {
+        return Ok(response.finish());
+    }
+    Ok(response.content_type(mime_json()).body(body))
 }
 
 fn link(path: &str, pairs: &[(String, String)], offset: i64, relation: &str) -> String {

@@ -35,6 +35,11 @@ pub struct InitiativeListParams {
     /// How many matching records to skip, at least 0.
     #[param(minimum = 0, default = 0)]
     offset: Option<i64>,
+    /// Only records whose `updated_at` is at or after this instant (RFC 3339 with an offset). A
+    /// mirror polls with the largest `updated_at` it has seen: write timestamps strictly increase
+    /// in commit order, so nothing is missed. Pair with `GET /api/v1/deletions`.
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-25T14:00:00.000000Z")]
+    updated_since: Option<String>,
     /// Comma-separated sort fields, each optionally prefixed with `-` for descending:
     /// `name` (the default), `started_on`, `created_at`, `updated_at`. Ties break by `id`.
     /// Initiatives without `started_on` come first in ascending order.
@@ -187,7 +192,7 @@ pub async fn delete_initiative(
     let if_match = IfMatch::from_request(&request);
     state
         .db
-        .write(move |conn, _now| store::delete(conn, id, |current| require_match(&if_match, current, "initiative")))
+        .write(move |conn, now| store::delete(conn, id, now, |current| require_match(&if_match, current, "initiative")))
         .await?;
     Ok(respond::no_content())
 }

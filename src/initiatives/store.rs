@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use crate::clock::Micros;
 use crate::db::{self, Backend, Conn};
+use crate::deletions::{self, Collection};
 use crate::error::AppError;
 use crate::initiatives::api::{Initiative, InitiativePatch, InitiativeQuery, InitiativeSort, NewInitiative};
 use crate::initiatives::model::{InitiativeChanges, InitiativeRow};
@@ -15,6 +16,9 @@ const RESOURCE: &str = "initiative";
 
 fn filtered(query: &InitiativeQuery) -> initiatives::BoxedQuery<'static, Backend> {
     let mut select = initiatives::table.into_boxed();
+    if let Some(since) = query.list.updated_since {
+        select = select.filter(initiatives::updated_at.ge(since));
+    }
     if let Some(category) = query.category {
         select = select.filter(initiatives::category.eq(category.as_str()));
     }
@@ -136,6 +140,7 @@ pub fn update(
 pub fn delete(
     conn: &mut Conn,
     id: i64,
+    now: Micros,
     precondition: impl FnOnce(&Initiative) -> Result<(), AppError>,
 ) -> Result<(), AppError> {
     let current = get(conn, id)?;
@@ -145,5 +150,5 @@ pub fn delete(
         return Err(AppError::StillReferenced { resource: RESOURCE, count: referencing });
     }
     diesel::delete(initiatives::table.find(id)).execute(conn)?;
-    Ok(())
+    deletions::record(conn, Collection::Initiatives, id, now)
 }

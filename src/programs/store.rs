@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use crate::clock::Micros;
 use crate::db::{self, Backend, Conn};
+use crate::deletions::{self, Collection};
 use crate::error::AppError;
 use crate::programs::api::{NewProgram, Program, ProgramPatch, ProgramQuery, ProgramSort};
 use crate::programs::model::{ProgramChanges, ProgramRow};
@@ -15,6 +16,9 @@ const RESOURCE: &str = "program";
 
 fn filtered(query: &ProgramQuery) -> programs::BoxedQuery<'static, Backend> {
     let mut select = programs::table.into_boxed();
+    if let Some(since) = query.list.updated_since {
+        select = select.filter(programs::updated_at.ge(since));
+    }
     if let Some(program_type) = query.program_type {
         select = select.filter(programs::program_type.eq(program_type.as_str()));
     }
@@ -142,6 +146,7 @@ pub fn update(
 pub fn delete(
     conn: &mut Conn,
     id: i64,
+    now: Micros,
     precondition: impl FnOnce(&Program) -> Result<(), AppError>,
 ) -> Result<(), AppError> {
     let current = get(conn, id)?;
@@ -151,5 +156,5 @@ pub fn delete(
         return Err(AppError::StillReferenced { resource: RESOURCE, count: referencing });
     }
     diesel::delete(programs::table.find(id)).execute(conn)?;
-    Ok(())
+    deletions::record(conn, Collection::Programs, id, now)
 }

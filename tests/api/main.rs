@@ -7,6 +7,7 @@ mod cli;
 mod conditional;
 mod contract;
 mod events;
+mod feeds;
 mod initiatives;
 mod lists;
 mod openapi;

@@ -453,3 +453,108 @@ fn all(address: SocketAddr, token: &str, collection: &str) -> Vec<Value> {
     }
     records
 }
+
+/// Brings `mirror` up to date through the change feed: one page per collection and one of
+/// deletions, each from its own cursor. Returns how many changes it applied.
+fn poll_changes(
+    client: &mut Client,
+    mirror: &mut HashMap<(String, i64), Value>,
+    cursors: &mut HashMap<String, String>,
+) -> usize {
+    let mut applied = 0;
+    for collection in ["programs", "initiatives", "events"] {
+        let since = cursors.get(collection).cloned().unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
+        let path = format!("/api/v1/{collection}?updated_since={since}&sort=updated_at&limit=100");
+        let Ok(reply) = client.send("GET", &path, None, &[]) else { continue };
+        for record in reply.json()["data"].as_array().cloned().unwrap_or_default() {
+            let updated_at = record["updated_at"].as_str().unwrap_or_default().to_owned();
+            let key = (collection.to_owned(), record["id"].as_i64().unwrap_or(0));
+            if mirror.get(&key) != Some(&record) {
+                applied += 1;
+            }
+            mirror.insert(key, record);
+            cursors.insert(collection.to_owned(), updated_at);
+        }
+    }
+    let since = cursors.get("deletions").cloned().unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
+    if let Ok(reply) = client.send("GET", &format!("/api/v1/deletions?since={since}&limit=100"), None, &[]) {
+        for deletion in reply.json()["data"].as_array().cloned().unwrap_or_default() {
+            let key =
+                (deletion["resource"].as_str().unwrap_or_default().to_owned(), deletion["id"].as_i64().unwrap_or(0));
+            if mirror.remove(&key).is_some() {
+                applied += 1;
+            }
+            cursors.insert("deletions".to_owned(), deletion["deleted_at"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    applied
+}
+
+#[test]
+fn a_mirror_that_polls_the_change_feed_ends_equal_to_the_database() {
+    let dir = tempfile::tempdir().expect("dir");
+    let token = token(&dir);
+    let server = Server::start(&dir, &["serve", "--no-seed"]);
+    let deadline = Instant::now() + Duration::from_secs(reliability_seconds().min(10));
+    let writers: Vec<_> = (0..8u64)
+        .map(|worker| {
+            let (address, token) = (server.address, token.clone());
+            std::thread::spawn(move || {
+                let mut client = Client::new(address, &token);
+                let mut random = Random(0xABCD_EF01 ^ (worker + 7));
+                let mut mine: Vec<(&str, i64)> = Vec::new();
+                for n in 0..100_000 {
+                    if Instant::now() >= deadline {
+                        break;
+                    }
+                    let collection = ["programs", "initiatives", "events"][random.below(3) as usize];
+                    let choice = random.below(10);
+                    if choice < 5 || mine.is_empty() {
+                        let body = body_for(collection, &format!("mirror {worker}/{n}"));
+                        if let Ok(reply) = client.send("POST", &format!("/api/v1/{collection}"), Some(&body), &[]) {
+                            mine.push((collection, reply.json()["id"].as_i64().unwrap_or(0)));
+                        }
+                    } else {
+                        let index = random.below(mine.len() as u64) as usize;
+                        let (collection, id) = mine[index];
+                        if choice < 8 {
+                            let patch = json!({label_field(collection): format!("mirror {worker}/{n} patched")});
+                            let _ = client.send("PATCH", &format!("/api/v1/{collection}/{id}"), Some(&patch), &[]);
+                        } else {
+                            let _ = client.send("DELETE", &format!("/api/v1/{collection}/{id}"), None, &[]);
+                            mine.swap_remove(index);
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+
+    let mut poller = Client::new(server.address, &token);
+    let mut mirror = HashMap::new();
+    let mut cursors = HashMap::new();
+    let mut polls = 0;
+    while writers.iter().any(|w| !w.is_finished()) && polls < 100_000 {
+        poll_changes(&mut poller, &mut mirror, &mut cursors);
+        polls += 1;
+    }
+    for writer in writers {
+        writer.join().expect("writer");
+    }
+    // Drain what is left: the feed pages 100 changes at a time.
+    for _ in 0..10_000 {
+        if poll_changes(&mut poller, &mut mirror, &mut cursors) == 0 {
+            break;
+        }
+    }
+    let mut database = HashMap::new();
+    for collection in ["programs", "initiatives", "events"] {
+        for record in all(server.address, &token, collection) {
+            database.insert((collection.to_owned(), record["id"].as_i64().unwrap_or(0)), record);
+        }
+    }
+    assert!(!database.is_empty() && polls > 1, "the writers wrote and the poller polled");
+    assert_eq!(mirror.len(), database.len(), "the mirror has exactly the records of the database");
+    assert!(mirror == database, "the mirror's records equal the database's");
+    server.assert_no_panics();
+}

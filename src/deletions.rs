@@ -1,0 +1,142 @@
+//! The deletions half of the change feed: which records were deleted, and when.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::AppState;
+use crate::clock::{self, Micros};
+use crate::db::Conn;
+use crate::error::AppError;
+use crate::http::query::{self, QueryParams};
+use crate::http::respond::{self, ListMeta};
+use crate::schema::deletions;
+use crate::wire::{WireEnum, from_db};
+use crate::wire_enum;
+
+/// Deletions are kept at least this long (90 days); older ones are pruned by later deletes.
+pub const RETENTION_MICROS: Micros = 90 * 24 * 3600 * 1_000_000;
+
+wire_enum! {
+    /// A collection of the API.
+    pub enum Collection {
+        Programs = "programs",
+        Initiatives = "initiatives",
+        Events = "events",
+    }
+}
+
+/// A record that was deleted.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Deletion {
+    pub resource: Collection,
+    /// The id the record had; ids are never reused.
+    #[schema(example = 42, minimum = 1)]
+    pub id: i64,
+    /// When it was deleted (UTC, microseconds), on the same strictly increasing clock as
+    /// `updated_at`.
+    #[schema(format = "date-time", example = "2026-05-17T15:04:05.123456Z")]
+    pub deleted_at: String,
+}
+
+/// A page of deletions, oldest first.
+#[derive(ToSchema)]
+#[allow(dead_code, reason = "documents the list envelope; lists are serialized by respond::list")]
+pub struct DeletionList {
+    data: Vec<Deletion>,
+    meta: ListMeta,
+}
+
+/// The query parameters of `GET /api/v1/deletions`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "documents the query; it is read by list_deletions")]
+pub struct DeletionListParams {
+    /// Only deletions at or after this instant (RFC 3339 with an offset); without it, every
+    /// deletion still kept (at least the last 90 days).
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-25T14:00:00.000000Z")]
+    since: Option<String>,
+    /// Only deletions of this collection.
+    resource: Option<Collection>,
+    /// Page size, 1 to 100.
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    limit: Option<i64>,
+    /// How many matching deletions to skip, at least 0.
+    #[param(minimum = 0, default = 0)]
+    offset: Option<i64>,
+}
+
+/// Records that `resource` `id` was deleted at `now`, in the deleting transaction, and prunes
+/// what is past retention.
+pub fn record(conn: &mut Conn, resource: Collection, id: i64, now: Micros) -> Result<(), AppError> {
+    diesel::insert_into(deletions::table)
+        .values((deletions::resource.eq(resource.as_str()), deletions::record_id.eq(id), deletions::deleted_at.eq(now)))
+        .execute(conn)?;
+    diesel::delete(deletions::table.filter(deletions::deleted_at.lt(now - RETENTION_MICROS))).execute(conn)?;
+    Ok(())
+}
+
+struct DeletionQuery {
+    since: Option<Micros>,
+    resource: Option<Collection>,
+    limit: i64,
+    offset: i64,
+}
+
+fn filtered(query: &DeletionQuery) -> deletions::BoxedQuery<'static, crate::db::Backend> {
+    let mut select = deletions::table.into_boxed();
+    if let Some(since) = query.since {
+        select = select.filter(deletions::deleted_at.ge(since));
+    }
+    if let Some(resource) = query.resource {
+        select = select.filter(deletions::resource.eq(resource.as_str()));
+    }
+    select
+}
+
+fn list(conn: &mut Conn, query: &DeletionQuery) -> Result<(Vec<Deletion>, i64), AppError> {
+    let total = filtered(query).count().get_result::<i64>(conn)?;
+    let rows: Vec<(String, i64, Micros)> = filtered(query)
+        .order((deletions::deleted_at.asc(), deletions::id.asc()))
+        .limit(query.limit)
+        .offset(query.offset)
+        .select((deletions::resource, deletions::record_id, deletions::deleted_at))
+        .load(conn)?;
+    let data = rows
+        .into_iter()
+        .map(|(resource, id, deleted_at)| {
+            Ok(Deletion {
+                resource: from_db("deletions.resource", &resource)?,
+                id,
+                deleted_at: clock::format_micros(deleted_at),
+            })
+        })
+        .collect::<Result<_, AppError>>()?;
+    Ok((data, total))
+}
+
+/// List deletions
+///
+/// Records deleted at or after `since`, oldest first, paginated like the other lists. With
+/// `updated_since` on the lists, a mirror stays complete: poll both with the largest timestamp
+/// seen so far. Deletions are kept for at least 90 days.
+#[utoipa::path(
+    get, path = "/api/v1/deletions", tag = "change feed", operation_id = "list_deletions",
+    params(DeletionListParams),
+    responses((status = 200, description = "A page of deletions.", body = DeletionList, headers(
+        ("Link" = String, description = "RFC 8288 links to the `next` and `prev` pages, where they exist."),
+        ("ETag" = String, description = "Strong entity tag of this page."),
+    )))
+)]
+pub async fn list_deletions(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, AppError> {
+    let mut params = QueryParams::from_request(&request)?;
+    let since = params.get("since", query::instant);
+    let resource = params.get("resource", query::one_of::<Collection>);
+    let limit = params.get("limit", query::integer(1, query::MAX_LIMIT)).unwrap_or(query::DEFAULT_LIMIT);
+    let offset = params.get("offset", query::integer(0, i64::MAX)).unwrap_or(0);
+    let pairs = params.finish()?;
+    let query = DeletionQuery { since, resource, limit, offset };
+    let (data, total) = state.db.read(move |conn| list(conn, &query)).await?;
+    respond::list(&request, &pairs, &data, ListMeta { total, limit, offset })
+}
