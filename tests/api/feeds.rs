@@ -42,7 +42,7 @@ async fn deletions_list_what_was_deleted_since_an_instant() {
     assert_eq!(resources, ["events", "programs", "initiatives"], "oldest first");
     assert_eq!(all["data"][1]["id"], program["id"]);
     let second_at = all["data"][1]["deleted_at"].as_str().unwrap_or_default().to_owned();
-    assert!(second_at > event["updated_at"].as_str().unwrap_or_default().to_owned());
+    assert!(second_at.as_str() > event["updated_at"].as_str().unwrap_or_default());
 
     let since = app.get(&format!("/api/v1/deletions?since={second_at}")).await.json();
     assert_eq!(since["meta"]["total"], 2);
