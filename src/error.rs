@@ -29,6 +29,10 @@ pub enum ProblemCode {
     SlugTaken,
     /// 409: events still reference the record; `referencing_events` says how many.
     StillReferenced,
+    /// 409: a request with the same `Idempotency-Key` is still being processed.
+    IdempotencyKeyInUse,
+    /// 422: the `Idempotency-Key` was already used with a different request.
+    IdempotencyKeyReused,
     /// 412: `If-Match` does not match the current `ETag`.
     PreconditionFailed,
     /// 413: the body is larger than 1 MiB.
@@ -44,7 +48,7 @@ pub enum ProblemCode {
 }
 
 impl ProblemCode {
-    pub const ALL: [ProblemCode; 14] = [
+    pub const ALL: [ProblemCode; 16] = [
         ProblemCode::MalformedJson,
         ProblemCode::BadRequest,
         ProblemCode::Unauthorized,
@@ -53,6 +57,8 @@ impl ProblemCode {
         ProblemCode::RequestTimeout,
         ProblemCode::SlugTaken,
         ProblemCode::StillReferenced,
+        ProblemCode::IdempotencyKeyInUse,
+        ProblemCode::IdempotencyKeyReused,
         ProblemCode::PreconditionFailed,
         ProblemCode::PayloadTooLarge,
         ProblemCode::UnsupportedMediaType,
@@ -68,11 +74,13 @@ impl ProblemCode {
             ProblemCode::NotFound => StatusCode::NOT_FOUND,
             ProblemCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ProblemCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            ProblemCode::SlugTaken | ProblemCode::StillReferenced => StatusCode::CONFLICT,
+            ProblemCode::SlugTaken | ProblemCode::StillReferenced | ProblemCode::IdempotencyKeyInUse => {
+                StatusCode::CONFLICT
+            }
             ProblemCode::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ProblemCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ProblemCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ProblemCode::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemCode::ValidationFailed | ProblemCode::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ProblemCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ProblemCode::NotReady => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -88,6 +96,8 @@ impl ProblemCode {
             ProblemCode::RequestTimeout => "Request timeout",
             ProblemCode::SlugTaken => "Slug already taken",
             ProblemCode::StillReferenced => "Still referenced",
+            ProblemCode::IdempotencyKeyInUse => "Idempotency key in use",
+            ProblemCode::IdempotencyKeyReused => "Idempotency key reused",
             ProblemCode::PreconditionFailed => "Precondition failed",
             ProblemCode::PayloadTooLarge => "Payload too large",
             ProblemCode::UnsupportedMediaType => "Unsupported media type",
@@ -107,6 +117,8 @@ impl ProblemCode {
             ProblemCode::RequestTimeout => "request_timeout",
             ProblemCode::SlugTaken => "slug_taken",
             ProblemCode::StillReferenced => "still_referenced",
+            ProblemCode::IdempotencyKeyInUse => "idempotency_key_in_use",
+            ProblemCode::IdempotencyKeyReused => "idempotency_key_reused",
             ProblemCode::PreconditionFailed => "precondition_failed",
             ProblemCode::PayloadTooLarge => "payload_too_large",
             ProblemCode::UnsupportedMediaType => "unsupported_media_type",
@@ -153,6 +165,12 @@ impl ProblemCode {
             ProblemCode::StillReferenced => {
                 "Events still reference the program or initiative you tried to delete; `referencing_events` says how many. Delete those events or point them elsewhere first."
             }
+            ProblemCode::IdempotencyKeyInUse => {
+                "A POST with the same `Idempotency-Key` from the same token is still being processed. Retry after a moment: you then get that request's response."
+            }
+            ProblemCode::IdempotencyKeyReused => {
+                "The `Idempotency-Key` was already used by this token, within the last 24 hours, for a POST with a different body. Use a fresh key for a different request."
+            }
             ProblemCode::PreconditionFailed => {
                 "The record changed since you read it: `If-Match` does not name its current `ETag`. GET it again, reapply your change, and retry with the new `ETag`."
             }
@@ -189,6 +207,10 @@ impl ProblemCode {
             ProblemCode::StillReferenced => {
                 "The program is still referenced by 3 events; delete or re-link them first."
             }
+            ProblemCode::IdempotencyKeyInUse => {
+                "A request with this Idempotency-Key is still being processed; retry shortly."
+            }
+            ProblemCode::IdempotencyKeyReused => "This Idempotency-Key was used with a different request body.",
             ProblemCode::PreconditionFailed => "If-Match does not match the current ETag of the program.",
             ProblemCode::PayloadTooLarge => "The body is larger than the limit of 1048576 bytes.",
             ProblemCode::UnsupportedMediaType => "The body must be sent as application/json.",
@@ -225,6 +247,12 @@ impl FieldError {
         let pointer =
             if field == "body" { String::new() } else { format!("/{}", field.replace('~', "~0").replace('/', "~1")) };
         FieldError { field, pointer: Some(pointer), parameter: None, message: message.into() }
+    }
+
+    /// A problem with the request header `name`.
+    pub fn header(name: impl Into<String>, message: impl Into<String>) -> Self {
+        let name = name.into();
+        FieldError { field: name.clone(), pointer: None, parameter: Some(name), message: message.into() }
     }
 
     /// A problem with the query parameter `name`.

@@ -22,6 +22,8 @@ pub mod events;
 pub mod health;
 /// HTTP mechanics shared by every resource.
 pub mod http;
+/// Idempotent creates.
+pub mod idempotency;
 /// Community health initiatives.
 pub mod initiatives;
 /// The OpenAPI document.

@@ -78,12 +78,7 @@ impl Modify for Contract {
         );
         // Every problem type with its status, meaning and an example, as reusable responses.
         for code in ProblemCode::ALL {
-            let mut problem = example_error(code).problem();
-            problem.request_id = Some("6f1c9a8e2b7d-0000002a".to_owned());
-            let example = ExampleBuilder::new()
-                .summary(code.title())
-                .value(Some(serde_json::to_value(&problem).unwrap_or_else(|_| json!({}))))
-                .build();
+            let example = problem_example(code);
             let content = ContentBuilder::new()
                 .schema(Some(Ref::from_schema_name("Problem")))
                 .examples_from_iter([(code.as_str(), example)])
@@ -166,6 +161,9 @@ fn problem_codes(path: &str, kind: Kind, is_record: bool, is_api: bool) -> Vec<P
     if matches!(kind, Kind::Update | Kind::Delete) {
         codes.push(ProblemCode::PreconditionFailed);
     }
+    if kind == Kind::Create {
+        codes.extend([ProblemCode::IdempotencyKeyInUse, ProblemCode::IdempotencyKeyReused]);
+    }
     match kind {
         Kind::Create | Kind::Update if has_slug => codes.push(ProblemCode::SlugTaken),
         Kind::Delete if has_slug => codes.push(ProblemCode::StillReferenced),
@@ -194,11 +192,43 @@ fn example_error(code: ProblemCode) -> AppError {
     }
 }
 
-/// Documents `code` on `operation` by reference to its entry in the catalogue of problem
-/// responses. Each operation has at most one problem code per status.
+fn problem_example(code: ProblemCode) -> utoipa::openapi::example::Example {
+    let mut problem = example_error(code).problem();
+    problem.request_id = Some("6f1c9a8e2b7d-0000002a".to_owned());
+    ExampleBuilder::new()
+        .summary(code.title())
+        .value(Some(serde_json::to_value(&problem).unwrap_or_else(|_| json!({}))))
+        .build()
+}
+
+/// Documents `code` on `operation`: by reference to its entry in the catalogue of problem
+/// responses, or, where another code shares its status, as one response with an example of each.
 fn add_problem(operation: &mut Operation, code: ProblemCode) {
-    let reference = Ref::new(format!("#/components/responses/problem_{}", code.as_str()));
-    operation.responses.responses.insert(code.status().as_u16().to_string(), RefOr::Ref(reference));
+    let status = code.status().as_u16().to_string();
+    let responses = &mut operation.responses.responses;
+    let Some(existing) = responses.get(&status) else {
+        let reference = Ref::new(format!("#/components/responses/problem_{}", code.as_str()));
+        responses.insert(status, RefOr::Ref(reference));
+        return;
+    };
+    let mut codes: Vec<ProblemCode> = match existing {
+        RefOr::Ref(reference) => ProblemCode::ALL
+            .into_iter()
+            .filter(|c| reference.ref_location.ends_with(&format!("/problem_{}", c.as_str())))
+            .collect(),
+        RefOr::T(response) => ProblemCode::ALL
+            .into_iter()
+            .filter(|c| response.content.get(PROBLEM_JSON).is_some_and(|m| m.examples.contains_key(c.as_str())))
+            .collect(),
+    };
+    codes.push(code);
+    let titles: Vec<&str> = codes.iter().map(|c| c.title()).collect();
+    let content = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name("Problem")))
+        .examples_from_iter(codes.iter().map(|c| (c.as_str(), problem_example(*c))))
+        .build();
+    let response = ResponseBuilder::new().description(titles.join(" or ")).content(PROBLEM_JSON, content).build();
+    responses.insert(status, RefOr::T(response));
 }
 
 fn string_header(description: &str) -> utoipa::openapi::header::Header {

@@ -13,6 +13,7 @@ use crate::http::body::JsonBody;
 use crate::http::conditional::IfMatch;
 use crate::http::respond::{self, ListMeta, Representation};
 use crate::http::{RecordId, no_query, require_match};
+use crate::idempotency::{self, Idempotent};
 
 /// A page of events.
 #[derive(ToSchema)]
@@ -115,30 +116,32 @@ pub async fn get_event(
 /// after `starts_at`; a virtual event needs `virtual_url`.
 #[utoipa::path(
     post, path = "/api/v1/events", tag = "events", operation_id = "create_event",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: a repeat with the same key and body from the same token within 24 hours gets the original response and creates nothing; the same key with another body is a 422, and a repeat while the first is still in flight a 409. 1 to 255 visible ASCII characters, e.g. a UUID.")),
     request_body(content = NewEvent, content_type = "application/json"),
     security(("bearer" = [])),
     responses((status = 201, description = "The created event.", body = Event, headers(
         ("Location" = String, description = "The URL of the new event."),
+        ("Idempotent-Replayed" = String, description = "`true` when this is the stored response to an earlier request with the same `Idempotency-Key`."),
         ("ETag" = String, description = "Strong entity tag of the new event."),
     )))
 )]
 pub async fn create_event(
-    _writer: Writer,
+    writer: Writer,
     state: web::Data<AppState>,
     request: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
     no_query(&request)?;
     let body = body.value()?;
-    let event = state
-        .db
-        .write(move |conn, now| {
-            let record = NewEvent::from_json(body, &mut |field, id| store::reference_exists(conn, field, id))?;
-            store::create(conn, record, now)
-        })
-        .await?;
-    let location = format!("/api/v1/events/{}", event.id);
-    Ok(Representation::of(&event)?.created(location))
+    let key = Idempotent::from_request(&request, &writer.token_name, &body)?;
+    idempotency::create(&state.db, key, move |conn, now| {
+        // References are checked here, inside the write transaction.
+        let record = NewEvent::from_json(body, &mut |field, id| store::reference_exists(conn, field, id))?;
+        let event = store::create(conn, record, now)?;
+        let location = format!("/api/v1/events/{}", event.id);
+        Ok((event, location))
+    })
+    .await
 }
 
 /// Update an event

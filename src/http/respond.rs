@@ -24,9 +24,13 @@ pub struct Representation {
 
 impl Representation {
     pub fn of(value: &impl Serialize) -> Result<Representation, AppError> {
-        let body = serde_json::to_vec(value).map_err(AppError::internal)?;
+        Ok(Representation::from_bytes(serde_json::to_vec(value).map_err(AppError::internal)?))
+    }
+
+    /// A representation serialized earlier (a stored response).
+    pub fn from_bytes(body: Vec<u8>) -> Representation {
         let etag = conditional::etag_of(&body);
-        Ok(Representation { body, etag })
+        Representation { body, etag }
     }
 
     /// `200` with the record, or `304` when `If-None-Match` names its tag; both revalidate.

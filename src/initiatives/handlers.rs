@@ -11,6 +11,7 @@ use crate::http::body::JsonBody;
 use crate::http::conditional::IfMatch;
 use crate::http::respond::{self, ListMeta, Representation};
 use crate::http::{RecordId, no_query, require_match};
+use crate::idempotency::{self, Idempotent};
 use crate::initiatives::api::{
     Category, Initiative, InitiativePatch, InitiativePatchDoc, InitiativeQuery, InitiativeStatus, NewInitiative,
 };
@@ -104,24 +105,31 @@ pub async fn get_initiative(
 /// taken is a `409`.
 #[utoipa::path(
     post, path = "/api/v1/initiatives", tag = "initiatives", operation_id = "create_initiative",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: a repeat with the same key and body from the same token within 24 hours gets the original response and creates nothing; the same key with another body is a 422, and a repeat while the first is still in flight a 409. 1 to 255 visible ASCII characters, e.g. a UUID.")),
     request_body(content = NewInitiative, content_type = "application/json"),
     security(("bearer" = [])),
     responses((status = 201, description = "The created initiative.", body = Initiative, headers(
         ("Location" = String, description = "The URL of the new initiative."),
+        ("Idempotent-Replayed" = String, description = "`true` when this is the stored response to an earlier request with the same `Idempotency-Key`."),
         ("ETag" = String, description = "Strong entity tag of the new initiative."),
     )))
 )]
 pub async fn create_initiative(
-    _writer: Writer,
+    writer: Writer,
     state: web::Data<AppState>,
     request: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
     no_query(&request)?;
-    let record = NewInitiative::from_json(body.value()?)?;
-    let initiative = state.db.write(move |conn, now| store::create(conn, record, now)).await?;
-    let location = format!("/api/v1/initiatives/{}", initiative.id);
-    Ok(Representation::of(&initiative)?.created(location))
+    let body = body.value()?;
+    let key = Idempotent::from_request(&request, &writer.token_name, &body)?;
+    let record = NewInitiative::from_json(body)?;
+    idempotency::create(&state.db, key, move |conn, now| {
+        let initiative = store::create(conn, record, now)?;
+        let location = format!("/api/v1/initiatives/{}", initiative.id);
+        Ok((initiative, location))
+    })
+    .await
 }
 
 /// Update an initiative

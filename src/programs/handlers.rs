@@ -11,6 +11,7 @@ use crate::http::body::JsonBody;
 use crate::http::conditional::IfMatch;
 use crate::http::respond::{self, ListMeta, Representation};
 use crate::http::{RecordId, no_query, require_match};
+use crate::idempotency::{self, Idempotent};
 use crate::programs::api::{Campus, NewProgram, Program, ProgramPatch, ProgramPatchDoc, ProgramQuery, ProgramType};
 use crate::programs::store;
 
@@ -106,24 +107,31 @@ pub async fn get_program(
 /// taken is a `409`.
 #[utoipa::path(
     post, path = "/api/v1/programs", tag = "programs", operation_id = "create_program",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: a repeat with the same key and body from the same token within 24 hours gets the original response and creates nothing; the same key with another body is a 422, and a repeat while the first is still in flight a 409. 1 to 255 visible ASCII characters, e.g. a UUID.")),
     request_body(content = NewProgram, content_type = "application/json"),
     security(("bearer" = [])),
     responses((status = 201, description = "The created program.", body = Program, headers(
         ("Location" = String, description = "The URL of the new program."),
+        ("Idempotent-Replayed" = String, description = "`true` when this is the stored response to an earlier request with the same `Idempotency-Key`."),
         ("ETag" = String, description = "Strong entity tag of the new program."),
     )))
 )]
 pub async fn create_program(
-    _writer: Writer,
+    writer: Writer,
     state: web::Data<AppState>,
     request: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
     no_query(&request)?;
-    let record = NewProgram::from_json(body.value()?)?;
-    let program = state.db.write(move |conn, now| store::create(conn, record, now)).await?;
-    let location = format!("/api/v1/programs/{}", program.id);
-    Ok(Representation::of(&program)?.created(location))
+    let body = body.value()?;
+    let key = Idempotent::from_request(&request, &writer.token_name, &body)?;
+    let record = NewProgram::from_json(body)?;
+    idempotency::create(&state.db, key, move |conn, now| {
+        let program = store::create(conn, record, now)?;
+        let location = format!("/api/v1/programs/{}", program.id);
+        Ok((program, location))
+    })
+    .await
 }
 
 /// Update a program

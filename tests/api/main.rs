@@ -8,6 +8,7 @@ mod conditional;
 mod contract;
 mod events;
 mod feeds;
+mod idempotency;
 mod initiatives;
 mod lists;
 mod openapi;

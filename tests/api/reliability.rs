@@ -558,3 +558,32 @@ fn a_mirror_that_polls_the_change_feed_ends_equal_to_the_database() {
     assert!(mirror == database, "the mirror's records equal the database's");
     server.assert_no_panics();
 }
+
+#[test]
+fn concurrent_retries_with_one_idempotency_key_create_exactly_one_record() {
+    let dir = tempfile::tempdir().expect("dir");
+    let token = token(&dir);
+    let server = Server::start(&dir, &["serve", "--no-seed"]);
+    let statuses = race(server.address, &token, |client| {
+        let body = body_for("events", "Retried Open House");
+        client
+            .send("POST", "/api/v1/events", Some(&body), &[("Idempotency-Key", "retry-storm")])
+            .map_or(0, |r| if r.status == 201 { 201 } else { r.status })
+    });
+    assert!(statuses.iter().all(|s| *s == 201 || *s == 409), "{statuses:?}");
+    assert!(statuses.contains(&201), "{statuses:?}");
+    let mut client = Client::new(server.address, &token);
+    let events = all(server.address, &token, "events");
+    assert_eq!(events.len(), 1, "exactly one record");
+    let replay = client
+        .send(
+            "POST",
+            "/api/v1/events",
+            Some(&body_for("events", "Retried Open House")),
+            &[("Idempotency-Key", "retry-storm")],
+        )
+        .expect("replay");
+    assert_eq!(replay.status, 201);
+    assert_eq!(replay.json(), events[0]);
+    server.assert_no_panics();
+}

@@ -1,0 +1,179 @@
+//! Idempotent creates (IETF draft `Idempotency-Key`): a retried POST gets the original response
+//! and creates nothing.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse};
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::clock::Micros;
+use crate::db::{Conn, Db};
+use crate::error::{AppError, FieldError, ProblemCode};
+use crate::http::respond::Representation;
+use crate::schema::idempotency_keys;
+
+pub const HEADER: &str = "Idempotency-Key";
+/// Keys are remembered this long (24 hours).
+const RETENTION: Micros = 24 * 3600 * 1_000_000;
+/// A reservation older than this belongs to a request that died (the body deadline and the
+/// write together take far less); a retry may then take the key over.
+const ABANDONED_AFTER: Micros = 60 * 1_000_000;
+const MAX_KEY_LENGTH: usize = 255;
+
+/// The key of an idempotent POST, with the fingerprint of its request.
+#[derive(Debug, Clone)]
+pub struct Idempotent {
+    token_name: String,
+    key: String,
+    fingerprint: String,
+}
+
+impl Idempotent {
+    /// The request's `Idempotency-Key`, if any: 1 to 255 visible ASCII characters, optionally
+    /// quoted as a structured-field string.
+    pub fn from_request(
+        request: &HttpRequest,
+        token_name: &str,
+        body: &serde_json::Value,
+    ) -> Result<Option<Idempotent>, AppError> {
+        let Some(value) = request.headers().get(HEADER) else { return Ok(None) };
+        let invalid = || {
+            AppError::Validation(vec![FieldError::header(
+                HEADER,
+                "must be 1 to 255 visible ASCII characters, e.g. a UUID",
+            )])
+        };
+        let text = value.to_str().map_err(|_| invalid())?.trim();
+        let key = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text);
+        if key.is_empty() || key.len() > MAX_KEY_LENGTH || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(invalid());
+        }
+        let canonical = serde_json::to_vec(body).map_err(AppError::internal)?;
+        let mut hasher = Sha256::new();
+        hasher.update(request.path().as_bytes());
+        hasher.update([0]);
+        hasher.update(&canonical);
+        let fingerprint = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Some(Idempotent { token_name: token_name.to_owned(), key: key.to_owned(), fingerprint }))
+    }
+}
+
+/// A finished create: what the first request answered, to be replayed to retries.
+struct Stored {
+    location: String,
+    body: Vec<u8>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = idempotency_keys)]
+struct KeyRow {
+    request_hash: String,
+    response_status: Option<i32>,
+    response_location: Option<String>,
+    response_body: Option<Vec<u8>>,
+    created_at: Micros,
+}
+
+enum Reservation {
+    Reserved,
+    Replay(Stored),
+}
+
+fn reserve(conn: &mut Conn, request: &Idempotent, now: Micros) -> Result<Reservation, AppError> {
+    diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(now - RETENTION))).execute(conn)?;
+    let existing: Option<KeyRow> = idempotency_keys::table
+        .find((&request.token_name, &request.key))
+        .select(KeyRow::as_select())
+        .first(conn)
+        .optional()?;
+    match existing {
+        Some(row) if row.request_hash != request.fingerprint => Err(AppError::client(
+            ProblemCode::IdempotencyKeyReused,
+            format!("The Idempotency-Key '{}' was used with a different request.", request.key),
+        )),
+        Some(KeyRow {
+            response_status: Some(_), response_location: Some(location), response_body: Some(body), ..
+        }) => Ok(Reservation::Replay(Stored { location, body })),
+        Some(row) if row.created_at > now - ABANDONED_AFTER => Err(AppError::client(
+            ProblemCode::IdempotencyKeyInUse,
+            format!("A request with the Idempotency-Key '{}' is still being processed; retry shortly.", request.key),
+        )),
+        Some(_) => {
+            diesel::update(idempotency_keys::table.find((&request.token_name, &request.key)))
+                .set(idempotency_keys::created_at.eq(now))
+                .execute(conn)?;
+            Ok(Reservation::Reserved)
+        }
+        None => {
+            diesel::insert_into(idempotency_keys::table)
+                .values((
+                    idempotency_keys::token_name.eq(&request.token_name),
+                    idempotency_keys::idempotency_key.eq(&request.key),
+                    idempotency_keys::request_hash.eq(&request.fingerprint),
+                    idempotency_keys::created_at.eq(now),
+                ))
+                .execute(conn)?;
+            Ok(Reservation::Reserved)
+        }
+    }
+}
+
+fn replayed(stored: Stored) -> HttpResponse {
+    let mut response = Representation::from_bytes(stored.body).created(stored.location);
+    response
+        .headers_mut()
+        .insert(header::HeaderName::from_static("idempotent-replayed"), header::HeaderValue::from_static("true"));
+    response
+}
+
+/// Runs `create` (which returns the new record and its URL) once per key: the first request
+/// reserves the key, creates and stores its response in the same transaction as the record;
+/// a retry with the same body gets that response again, one with another body a 422, and one
+/// arriving while the first is still in flight a 409. Without a key, `create` simply runs.
+pub async fn create<T, F>(db: &Db, key: Option<Idempotent>, create: F) -> Result<HttpResponse, AppError>
+where
+    T: serde::Serialize + Send + 'static,
+    F: FnOnce(&mut Conn, Micros) -> Result<(T, String), AppError> + Send + 'static,
+{
+    let Some(key) = key else {
+        let (record, location) = db.write(create).await?;
+        return Ok(Representation::of(&record)?.created(location));
+    };
+    let reserving = key.clone();
+    if let Reservation::Replay(stored) = db.write(move |conn, now| reserve(conn, &reserving, now)).await? {
+        return Ok(replayed(stored));
+    }
+    let storing = key.clone();
+    let outcome = db
+        .write(move |conn, now| {
+            let (record, location) = create(conn, now)?;
+            let representation = Representation::of(&record)?;
+            diesel::update(idempotency_keys::table.find((&storing.token_name, &storing.key)))
+                .set((
+                    idempotency_keys::response_status.eq(i32::from(StatusCode::CREATED.as_u16())),
+                    idempotency_keys::response_location.eq(&location),
+                    idempotency_keys::response_body.eq(&representation.body),
+                ))
+                .execute(conn)?;
+            Ok((representation, location))
+        })
+        .await;
+    match outcome {
+        Ok((representation, location)) => Ok(representation.created(location)),
+        Err(error) => {
+            // Nothing was created: free the key, so that the client can fix the request and retry.
+            let releasing = key;
+            let released = db
+                .write(move |conn, _| {
+                    diesel::delete(idempotency_keys::table.find((&releasing.token_name, &releasing.key)))
+                        .execute(conn)?;
+                    Ok(())
+                })
+                .await;
+            if let Err(release_error) = released {
+                log::warn!("could not release an idempotency key: {release_error}");
+            }
+            Err(error)
+        }
+    }
+}
