@@ -41,6 +41,8 @@ Every response carries `X-Request-Id`.",
         events::handlers::get_event,
         events::handlers::update_event,
         events::handlers::delete_event,
+        events::handlers::list_events_ics,
+        events::handlers::get_event_ics,
         deletions::list_deletions,
         problems::list_problems,
         problems::get_problem,
@@ -98,7 +100,7 @@ impl Modify for Contract {
             components.responses.insert(format!("problem_{}", code.as_str()), RefOr::T(response));
         }
         for (path, item) in openapi.paths.paths.iter_mut() {
-            let is_record = path.ends_with("{id}");
+            let is_record = path.contains("{id}");
             let is_api = path.starts_with("/api/");
             let operations = [
                 (&mut item.get, Kind::Read),

@@ -3,7 +3,9 @@
 
 use actix_web::web::{self, delete, get, head, patch, post, resource};
 
-use crate::events::handlers::{create_event, delete_event, get_event, list_events, update_event};
+use crate::events::handlers::{
+    create_event, delete_event, get_event, get_event_ics, list_events, list_events_ics, update_event,
+};
 use crate::initiatives::handlers::{
     create_initiative, delete_initiative, get_initiative, list_initiatives, update_initiative,
 };
@@ -44,6 +46,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(head().to(list_events))
                 .route(post().to(create_event)),
         )
+        .service(resource("/api/v1/events.ics").route(get().to(list_events_ics)).route(head().to(list_events_ics)))
+        // Before `/api/v1/events/{id}`, whose `{id}` would also match `5.ics`.
+        .service(resource("/api/v1/events/{id}.ics").route(get().to(get_event_ics)).route(head().to(get_event_ics)))
         .service(
             resource("/api/v1/events/{id}")
                 .route(get().to(get_event))

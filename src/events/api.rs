@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use crate::clock::Micros;
 use crate::error::{AppError, FieldError};
 use crate::http::fields::{self, Fields, Patch};
-use crate::http::query::{self, ListParams, QueryParams};
+use crate::http::query::{self, ListParams, QueryParams, SortKey};
 use crate::wire_enum;
 
 wire_enum! {
@@ -405,11 +405,43 @@ pub struct EventQuery {
     pub list: ListParams<EventSort>,
 }
 
+/// How far back the calendar feed reaches unless `starts_after` says otherwise.
+pub const FEED_PAST: Micros = 30 * 24 * 3600 * 1_000_000;
+/// How far ahead the calendar feed reaches unless `starts_before` says otherwise.
+pub const FEED_AHEAD: Micros = 365 * 24 * 3600 * 1_000_000;
+/// The most events one calendar feed carries (the earliest first).
+pub const FEED_MAX_EVENTS: i64 = 1_000;
+
 impl EventQuery {
     /// Reads the query string; also returns its parameters for the `Link` header.
     pub fn from_request(request: &HttpRequest) -> Result<(EventQuery, Vec<(String, String)>), AppError> {
         let mut params = QueryParams::from_request(request)?;
-        let query = EventQuery {
+        let list = params.list_params(EventSort::StartsAt);
+        let query = EventQuery::with_filters(&mut params, list);
+        Ok((query, params.finish()?))
+    }
+
+    /// The query of the calendar feed: the list's filters, without paging or sorting, bounded by
+    /// default to events starting from 30 days before `now` to 365 days after it, and to the
+    /// earliest 1,000.
+    pub fn for_calendar(request: &HttpRequest, now: Micros) -> Result<EventQuery, AppError> {
+        let mut params = QueryParams::from_request(request)?;
+        let updated_since = params.get("updated_since", query::instant);
+        let list = ListParams {
+            limit: FEED_MAX_EVENTS,
+            offset: 0,
+            sort: vec![SortKey { field: EventSort::StartsAt, descending: false }],
+            updated_since,
+        };
+        let mut query = EventQuery::with_filters(&mut params, list);
+        params.finish()?;
+        query.starts_after = query.starts_after.or(Some(now - FEED_PAST));
+        query.starts_before = query.starts_before.or(Some(now + FEED_AHEAD));
+        Ok(query)
+    }
+
+    fn with_filters(params: &mut QueryParams, list: ListParams<EventSort>) -> EventQuery {
+        EventQuery {
             event_type: params.get("event_type", query::one_of::<EventType>),
             status: params.get("status", query::one_of::<EventStatus>),
             initiative_id: params.get("initiative_id", query::integer(1, i64::MAX)),
@@ -418,8 +450,7 @@ impl EventQuery {
             starts_after: params.get("starts_after", query::instant),
             starts_before: params.get("starts_before", query::instant),
             q: params.search(),
-            list: params.list_params(EventSort::StartsAt),
-        };
-        Ok((query, params.finish()?))
+            list,
+        }
     }
 }

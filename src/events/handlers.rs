@@ -5,8 +5,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
+use crate::clock;
 use crate::error::AppError;
 use crate::events::api::{Event, EventPatch, EventPatchDoc, EventQuery, EventStatus, EventType, NewEvent};
+use crate::events::calendar;
 use crate::events::store;
 use crate::http::auth::Writer;
 use crate::http::body::JsonBody;
@@ -214,4 +216,77 @@ pub async fn delete_event(
         .write(move |conn, now| store::delete(conn, id, now, |current| require_match(&if_match, current, "event")))
         .await?;
     Ok(respond::no_content())
+}
+
+/// The query parameters of `GET /api/v1/events.ics`: the list's filters, without paging.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "documents the query; it is read by EventQuery::for_calendar")]
+pub struct EventCalendarParams {
+    /// Only events of this type.
+    event_type: Option<EventType>,
+    /// Only events with this status. Without it, cancelled events stay in the feed (as
+    /// `STATUS:CANCELLED`), so that subscribers see the cancellation.
+    status: Option<EventStatus>,
+    /// Only events run by this initiative.
+    #[param(minimum = 1)]
+    initiative_id: Option<i64>,
+    /// Only events of this program.
+    #[param(minimum = 1)]
+    program_id: Option<i64>,
+    /// Only virtual (`true`) or in-person (`false`) events.
+    is_virtual: Option<bool>,
+    /// Only events starting at or after this instant; default: 30 days ago.
+    #[param(value_type = Option<String>, format = DateTime, example = "2027-01-01T00:00:00Z")]
+    starts_after: Option<String>,
+    /// Only events starting before this instant; default: 365 days ahead.
+    #[param(value_type = Option<String>, format = DateTime, example = "2028-01-01T00:00:00Z")]
+    starts_before: Option<String>,
+    /// Only events whose `updated_at` is at or after this instant.
+    #[param(value_type = Option<String>, format = DateTime)]
+    updated_since: Option<String>,
+    /// Case-insensitive text that the title or description contains.
+    #[param(min_length = 1, max_length = 200, example = "health fair")]
+    q: Option<String>,
+}
+
+const CALENDAR_NAME: &str = "RUSH University System for Health events";
+
+/// Subscribe to events (iCalendar)
+///
+/// The events as an iCalendar feed (RFC 5545 and RFC 7986) that calendar apps can subscribe to
+/// with the plain URL. It takes the list's filters; by default it holds events starting from 30
+/// days ago to 365 days ahead, at most the earliest 1,000. Each event has a stable `UID`, a
+/// `SEQUENCE` that increases whenever the event really changes, and `STATUS:CANCELLED` once
+/// cancelled.
+#[utoipa::path(
+    get, path = "/api/v1/events.ics", tag = "events", operation_id = "list_events_ics",
+    params(EventCalendarParams),
+    responses((status = 200, description = "The calendar.", content_type = "text/calendar", body = String))
+)]
+pub async fn list_events_ics(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, AppError> {
+    let query = EventQuery::for_calendar(&request, clock::system_now())?;
+    let events = state.db.read(move |conn| store::calendar(conn, &query)).await?;
+    let body = calendar::render(CALENDAR_NAME, &events);
+    Ok(respond::document(&request, calendar::TEXT_CALENDAR, body.into_bytes()))
+}
+
+/// Get an event (iCalendar)
+///
+/// One event as an iCalendar file, to add to a calendar.
+#[utoipa::path(
+    get, path = "/api/v1/events/{id}.ics", tag = "events", operation_id = "get_event_ics",
+    params(("id" = i64, Path, description = "The event's id.", minimum = 1)),
+    responses((status = 200, description = "The event as a calendar.", content_type = "text/calendar", body = String))
+)]
+pub async fn get_event_ics(
+    state: web::Data<AppState>,
+    id: RecordId,
+    request: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    no_query(&request)?;
+    let id = id.of("event")?;
+    let event = state.db.read(move |conn| store::calendar_event(conn, id)).await?;
+    let body = calendar::render(&event.event.title.clone(), std::slice::from_ref(&event));
+    Ok(respond::document(&request, calendar::TEXT_CALENDAR, body.into_bytes()))
 }

@@ -7,6 +7,7 @@ use crate::db::{self, Backend, Conn};
 use crate::deletions::{self, Collection};
 use crate::error::AppError;
 use crate::events::api::{Event, EventPatch, EventQuery, EventSort, NewEvent};
+use crate::events::calendar::CalendarEvent;
 use crate::events::model::{EventChanges, EventRow};
 use crate::schema::events;
 use crate::wire::WireEnum;
@@ -83,6 +84,26 @@ fn find_row(conn: &mut Conn, id: i64) -> Result<EventRow, AppError> {
 
 pub fn get(conn: &mut Conn, id: i64) -> Result<Event, AppError> {
     find_row(conn, id)?.into_event()
+}
+
+fn into_calendar(row: EventRow) -> Result<CalendarEvent, AppError> {
+    let (revision, created_at, updated_at) = (row.revision, row.created_at, row.updated_at);
+    Ok(CalendarEvent { event: row.into_event()?, revision, created_at, updated_at })
+}
+
+/// The events of a calendar feed: those matching `query`, earliest first, up to its limit.
+pub fn calendar(conn: &mut Conn, query: &EventQuery) -> Result<Vec<CalendarEvent>, AppError> {
+    let rows: Vec<EventRow> = filtered(query)
+        .order((events::starts_at.asc(), events::id.asc()))
+        .limit(query.list.limit)
+        .select(EventRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(into_calendar).collect()
+}
+
+/// One event as a calendar entry.
+pub fn calendar_event(conn: &mut Conn, id: i64) -> Result<CalendarEvent, AppError> {
+    into_calendar(find_row(conn, id)?)
 }
 
 /// Whether the record a reference field names exists. Asked inside the write transaction, so a

@@ -130,6 +130,23 @@ fn link(path: &str, pairs: &[(String, String)], offset: i64, relation: &str) -> 
     format!("<{path}?{encoded}>; rel=\"{relation}\"")
 }
 
+/// A non-JSON document (a calendar, a JSON-LD page) with an ETag of its bytes, `304` when
+/// `If-None-Match` names it, and revalidation for caches.
+pub fn document(request: &HttpRequest, content_type: &'static str, body: Vec<u8>) -> HttpResponse {
+    let etag = conditional::etag_of(&body);
+    if conditional::none_match_hits(request, &etag) {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .insert_header((header::CACHE_CONTROL, REVALIDATE))
+            .finish();
+    }
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, REVALIDATE))
+        .body(body)
+}
+
 /// `204 No Content`.
 pub fn no_content() -> HttpResponse {
     HttpResponse::NoContent().finish()

@@ -67,7 +67,7 @@ fn every_operation_is_documented_for_integrators() {
         }
         if path.starts_with("/api/") {
             let verb = match method.as_str() {
-                "get" if path.ends_with("{id}") => "get",
+                "get" if path.contains("{id}") => "get",
                 "get" => "list",
                 "post" => "create",
                 "patch" => "update",

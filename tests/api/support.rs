@@ -315,16 +315,43 @@ pub fn spec() -> &'static Value {
     SPEC.get_or_init(|| serde_json::from_str(&rush_api::openapi::spec_json()).expect("the spec is JSON"))
 }
 
+/// How many characters of a path template are literal (outside `{...}`).
+fn literal_length(template: &str) -> usize {
+    let mut depth = 0;
+    template
+        .chars()
+        .filter(|c| {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => return depth == 0,
+            }
+            false
+        })
+        .count()
+}
+
+/// The operation whose path template matches `path`; where several do (`{id}` and `{id}.ics`),
+/// the one with the most literal text.
 fn find_operation<'a>(spec: &'a Value, method: &Method, path: &str) -> Option<(&'a str, &'a Value)> {
     let paths = spec["paths"].as_object()?;
     let segments: Vec<&str> = path.split('/').collect();
-    paths.iter().find_map(|(template, item)| {
-        let parts: Vec<&str> = template.split('/').collect();
-        let matches = parts.len() == segments.len()
-            && parts.iter().zip(&segments).all(|(part, segment)| part.starts_with('{') || part == segment);
-        let operation = item.get(method.as_str().to_ascii_lowercase())?;
-        matches.then_some((template.as_str(), operation))
-    })
+    let segment_matches = |part: &str, segment: &str| match (part.find('{'), part.find('}')) {
+        (Some(open), Some(close)) => {
+            let (prefix, suffix) = (&part[..open], &part[close + 1..]);
+            segment.len() > prefix.len() + suffix.len() && segment.starts_with(prefix) && segment.ends_with(suffix)
+        }
+        _ => part == segment,
+    };
+    let (template, item) = paths
+        .iter()
+        .filter(|(template, _)| {
+            let parts: Vec<&str> = template.split('/').collect();
+            parts.len() == segments.len()
+                && parts.iter().zip(&segments).all(|(part, segment)| segment_matches(part, segment))
+        })
+        .max_by_key(|(template, _)| literal_length(template))?;
+    Some((template.as_str(), item.get(method.as_str().to_ascii_lowercase())?))
 }
 
 #[track_caller]
