@@ -51,3 +51,10 @@ pub fn require_match(if_match: &IfMatch, current: &impl Serialize, resource: &st
         Err(AppError::precondition_failed(resource))
     }
 }
+
+/// Adds `Accept` to `Vary`: the response depends on it (JSON or JSON-LD), so caches must key on it.
+pub fn vary_accept(mut response: actix_web::HttpResponse) -> actix_web::HttpResponse {
+    use actix_web::http::header::{HeaderValue, VARY};
+    response.headers_mut().append(VARY, HeaderValue::from_static("Accept"));
+    response
+}

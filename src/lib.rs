@@ -36,6 +36,8 @@ pub mod programs;
 pub mod routes;
 /// Diesel's table definitions.
 pub mod schema;
+/// schema.org JSON-LD for public pages.
+pub mod schema_org;
 /// The bundled dataset.
 pub mod seed;
 /// Slug derivation.

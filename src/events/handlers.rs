@@ -14,8 +14,10 @@ use crate::http::auth::Writer;
 use crate::http::body::JsonBody;
 use crate::http::conditional::IfMatch;
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, no_query, require_match};
+use crate::http::{RecordId, no_query, require_match, vary_accept};
 use crate::idempotency::{self, Idempotent};
+use crate::schema_org;
+use crate::schema_org::EventLd;
 
 /// A page of events.
 #[derive(ToSchema)]
@@ -90,12 +92,14 @@ pub async fn list_events(state: web::Data<AppState>, request: HttpRequest) -> Re
 
 /// Get an event
 ///
-/// One event by id, with a strong `ETag`. A matching `If-None-Match` answers `304`.
+/// One event by id, with a strong `ETag`. A matching `If-None-Match` answers `304`. With
+/// `Accept: application/ld+json` the event comes as a schema.org `Event` in JSON-LD for search
+/// engines; JSON is the default.
 #[utoipa::path(
     get, path = "/api/v1/events/{id}", tag = "events", operation_id = "get_event",
     params(("id" = i64, Path, description = "The event's id.", minimum = 1)),
     responses(
-        (status = 200, description = "The event.", body = Event,
+        (status = 200, description = "The event.", content((Event = "application/json"), (EventLd = "application/ld+json")),
             headers(("ETag" = String, description = "Strong entity tag of this representation."))),
         (status = 304, description = "The client's copy (`If-None-Match`) is current.",
             headers(("ETag" = String, description = "Strong entity tag of the current representation."))),
@@ -109,7 +113,11 @@ pub async fn get_event(
     no_query(&request)?;
     let id = id.of("event")?;
     let event = state.db.read(move |conn| store::get(conn, id)).await?;
-    Ok(Representation::of(&event)?.read(&request))
+    if schema_org::wanted(&request) {
+        let body = serde_json::to_vec(&schema_org::event(&event)).map_err(AppError::internal)?;
+        return Ok(vary_accept(respond::document(&request, schema_org::LD_JSON, body)));
+    }
+    Ok(vary_accept(Representation::of(&event)?.read(&request)))
 }
 
 /// Create an event

@@ -10,10 +10,12 @@ use crate::http::auth::Writer;
 use crate::http::body::JsonBody;
 use crate::http::conditional::IfMatch;
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, no_query, require_match};
+use crate::http::{RecordId, no_query, require_match, vary_accept};
 use crate::idempotency::{self, Idempotent};
 use crate::programs::api::{Campus, NewProgram, Program, ProgramPatch, ProgramPatchDoc, ProgramQuery, ProgramType};
 use crate::programs::store;
+use crate::schema_org;
+use crate::schema_org::ProgramLd;
 
 /// A page of programs.
 #[derive(ToSchema)]
@@ -79,12 +81,14 @@ pub async fn list_programs(state: web::Data<AppState>, request: HttpRequest) -> 
 
 /// Get a program
 ///
-/// One program by id, with a strong `ETag`. A matching `If-None-Match` answers `304`.
+/// One program by id, with a strong `ETag`. A matching `If-None-Match` answers `304`. With
+/// `Accept: application/ld+json` the program comes as schema.org JSON-LD (an
+/// `EducationalOccupationalProgram`) for search engines; JSON is the default.
 #[utoipa::path(
     get, path = "/api/v1/programs/{id}", tag = "programs", operation_id = "get_program",
     params(("id" = i64, Path, description = "The program's id.", minimum = 1)),
     responses(
-        (status = 200, description = "The program.", body = Program,
+        (status = 200, description = "The program.", content((Program = "application/json"), (ProgramLd = "application/ld+json")),
             headers(("ETag" = String, description = "Strong entity tag of this representation."))),
         (status = 304, description = "The client's copy (`If-None-Match`) is current.",
             headers(("ETag" = String, description = "Strong entity tag of the current representation."))),
@@ -98,7 +102,11 @@ pub async fn get_program(
     no_query(&request)?;
     let id = id.of("program")?;
     let program = state.db.read(move |conn| store::get(conn, id)).await?;
-    Ok(Representation::of(&program)?.read(&request))
+    if schema_org::wanted(&request) {
+        let body = serde_json::to_vec(&schema_org::program(&program)).map_err(AppError::internal)?;
+        return Ok(vary_accept(respond::document(&request, schema_org::LD_JSON, body)));
+    }
+    Ok(vary_accept(Representation::of(&program)?.read(&request)))
 }
 
 /// Create a program

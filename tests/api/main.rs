@@ -17,4 +17,5 @@ mod programs;
 mod reliability;
 mod seed;
 mod server;
+mod structured_data;
 mod support;

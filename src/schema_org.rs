@@ -1,0 +1,196 @@
+//! schema.org JSON-LD for public pages: search engines read events and programs from it.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::events::api::{Event, EventStatus};
+use crate::programs::api::{Campus, Program, ProgramType};
+use crate::wire::WireEnum;
+
+pub const LD_JSON: &str = "application/ld+json";
+const CONTEXT: &str = "https://schema.org";
+
+/// Whether the client asked for JSON-LD: `Accept` names `application/ld+json` with a quality at
+/// least that of `application/json` (JSON stays the default).
+pub fn wanted(request: &actix_web::HttpRequest) -> bool {
+    let Some(accept) = request.headers().get(actix_web::http::header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let quality = |media: &str| -> Option<f32> {
+        accept.split(',').find_map(|range| {
+            let mut parts = range.split(';').map(str::trim);
+            let name = parts.next()?.to_ascii_lowercase();
+            (name == media)
+                .then(|| parts.find_map(|p| p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0))
+        })
+    };
+    match quality(LD_JSON) {
+        Some(ld) if ld > 0.0 => quality("application/json").is_none_or(|json| ld >= json),
+        _ => false,
+    }
+}
+
+/// The organisation behind every event and program.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Organization {
+    #[serde(rename = "@type")]
+    #[schema(example = "Organization")]
+    pub kind: &'static str,
+    #[schema(example = "RUSH University System for Health")]
+    pub name: String,
+}
+
+/// Where an event happens: a `Place` or a `VirtualLocation`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Location {
+    #[serde(rename = "@type")]
+    #[schema(example = "Place")]
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// A schema.org `Event`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventLd {
+    #[serde(rename = "@context")]
+    #[schema(example = "https://schema.org")]
+    pub context: &'static str,
+    #[serde(rename = "@type")]
+    #[schema(example = "Event")]
+    pub kind: &'static str,
+    #[serde(rename = "@id")]
+    #[schema(example = "/api/v1/events/1")]
+    pub id: String,
+    pub identifier: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[schema(format = "date-time")]
+    pub start_date: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = "date-time")]
+    pub end_date: Option<String>,
+    /// `https://schema.org/EventScheduled` or `https://schema.org/EventCancelled`.
+    pub event_status: String,
+    /// `https://schema.org/OfflineEventAttendanceMode` or `https://schema.org/OnlineEventAttendanceMode`.
+    pub event_attendance_mode: String,
+    pub location: Vec<Location>,
+    pub organizer: Organization,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maximum_attendee_capacity: Option<i32>,
+    pub keywords: String,
+}
+
+/// A schema.org `EducationalOccupationalProgram`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProgramLd {
+    #[serde(rename = "@context")]
+    #[schema(example = "https://schema.org")]
+    pub context: &'static str,
+    #[serde(rename = "@type")]
+    #[schema(example = "EducationalOccupationalProgram")]
+    pub kind: &'static str,
+    #[serde(rename = "@id")]
+    #[schema(example = "/api/v1/programs/1")]
+    pub id: String,
+    pub identifier: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `Residency`, `Fellowship` or `Allied health training`.
+    pub program_type: &'static str,
+    /// The specialty.
+    pub occupational_category: String,
+    /// ISO 8601 duration, e.g. `P3Y`.
+    pub time_to_complete: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = "date")]
+    pub application_deadline: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maximum_enrollment: Option<i32>,
+    pub provider: Organization,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+fn rush() -> Organization {
+    Organization { kind: "Organization", name: "RUSH University System for Health".to_owned() }
+}
+
+pub fn event(event: &Event) -> EventLd {
+    let mut location = Vec::new();
+    if event.location_name.is_some() || event.address.is_some() {
+        location.push(Location {
+            kind: "Place",
+            name: event.location_name.clone(),
+            address: event.address.clone(),
+            url: None,
+        });
+    }
+    if event.is_virtual {
+        location.push(Location { kind: "VirtualLocation", name: None, address: None, url: event.virtual_url.clone() });
+    }
+    let status = match event.status {
+        EventStatus::Scheduled | EventStatus::Completed => "EventScheduled",
+        EventStatus::Cancelled => "EventCancelled",
+    };
+    let mode = match (event.is_virtual, location.len()) {
+        (true, 2) => "MixedEventAttendanceMode",
+        (true, _) => "OnlineEventAttendanceMode",
+        (false, _) => "OfflineEventAttendanceMode",
+    };
+    EventLd {
+        context: CONTEXT,
+        kind: "Event",
+        id: format!("/api/v1/events/{}", event.id),
+        identifier: event.id.to_string(),
+        name: event.title.clone(),
+        description: event.description.clone(),
+        start_date: event.starts_at.clone(),
+        end_date: event.ends_at.clone(),
+        event_status: format!("{CONTEXT}/{status}"),
+        event_attendance_mode: format!("{CONTEXT}/{mode}"),
+        location,
+        organizer: rush(),
+        url: event.registration_url.clone(),
+        maximum_attendee_capacity: event.capacity,
+        keywords: event.event_type.as_str().to_owned(),
+    }
+}
+
+pub fn program(program: &Program) -> ProgramLd {
+    let program_type = match program.program_type {
+        ProgramType::Residency => "Residency",
+        ProgramType::Fellowship => "Fellowship",
+        ProgramType::AlliedHealth => "Allied health training",
+    };
+    let provider = match program.campus {
+        Campus::RushUniversityMedicalCenter => "RUSH University Medical Center",
+        Campus::RushOakParkHospital => "RUSH Oak Park Hospital",
+        Campus::RushCopleyMedicalCenter => "RUSH Copley Medical Center",
+    };
+    ProgramLd {
+        context: CONTEXT,
+        kind: "EducationalOccupationalProgram",
+        id: format!("/api/v1/programs/{}", program.id),
+        identifier: program.slug.clone(),
+        name: program.name.clone(),
+        description: program.description.clone(),
+        program_type,
+        occupational_category: program.specialty.clone(),
+        time_to_complete: format!("P{}Y", program.duration_years),
+        application_deadline: program.application_deadline.clone(),
+        maximum_enrollment: program.positions_per_year,
+        provider: Organization { kind: "Hospital", name: provider.to_owned() },
+        url: program.website_url.clone(),
+    }
+}
