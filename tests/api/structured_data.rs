@@ -32,7 +32,10 @@ async fn an_event_is_a_schema_org_event_when_asked_for_json_ld() {
     assert_eq!(data["endDate"], event["ends_at"]);
     assert_eq!(data["eventStatus"], "https://schema.org/EventScheduled");
     assert_eq!(data["eventAttendanceMode"], "https://schema.org/OfflineEventAttendanceMode");
-    assert_eq!(data["location"], json!([{"@type": "Place", "name": "Malcolm X College", "address": "1900 W Jackson Blvd"}]));
+    assert_eq!(
+        data["location"],
+        json!([{"@type": "Place", "name": "Malcolm X College", "address": "1900 W Jackson Blvd"}])
+    );
     assert_eq!(data["organizer"]["@type"], "Organization");
     assert_eq!(data["url"], "https://example.org/r");
     assert_eq!(data["maximumAttendeeCapacity"], 200);
