@@ -1,0 +1,130 @@
+-- Shared by every scenario script (loaded with dofile from $BENCH_LUA_DIR).
+--
+-- The harness (bench/run) writes the data each scenario needs (paths, ids, ETags) into files in
+-- a temporary directory and passes their names as key=value arguments after wrk's `--`. Every
+-- thread loads them once in init() and pre-formats its requests where it can, so that wrk spends
+-- its CPU on sending requests rather than on building them.
+--
+-- done() prints one machine-readable line, `BENCH_RESULT {json}`, which the harness parses:
+-- request count, duration, socket errors, wrk's count of responses with status >= 400, latency
+-- percentiles in microseconds, and `unexpected`: responses a script checks itself (not_modified
+-- counts every status other than 304).
+
+local M = {}
+
+M.EVENT_TYPES = { "health_fair", "community_event", "networking", "wellness", "recruitment", "education" }
+M.LOCATIONS = {
+  "Rush University Medical Center, Atrium Lobby", "Malcolm X College Gymnasium", "Garfield Park Conservatory",
+  "Rush Oak Park Hospital, Conference Center", "Rush Copley Medical Center, Auditorium", "Westside Health Authority",
+  "Chicago Public Library, Legler Branch", "Austin Town Hall Park", "North Lawndale Community Center",
+}
+
+function M.args(list)
+  local t = {}
+  for _, a in ipairs(list or {}) do
+    local k, v = a:match("^([%w_]+)=(.*)$")
+    if k then t[k] = v end
+  end
+  return t
+end
+
+function M.lines(path)
+  local out = {}
+  local f = assert(io.open(path, "r"), "cannot open " .. tostring(path))
+  for line in f:lines() do
+    if line ~= "" then out[#out + 1] = line end
+  end
+  f:close()
+  assert(#out > 0, "empty data file " .. path)
+  return out
+end
+
+function M.numbers(path)
+  local out = {}
+  for i, line in ipairs(M.lines(path)) do out[i] = tonumber(line) end
+  return out
+end
+
+function M.seed_random()
+  math.randomseed(os.time() * 1000 + (tid or 0) * 7919 + math.floor(os.clock() * 1000000))
+  for _ = 1, 10 do math.random() end
+end
+
+function M.pick(list)
+  return list[math.random(#list)]
+end
+
+-- GET requests for every path in a file, pre-formatted. Extra headers optional.
+function M.get_requests(path, headers)
+  local reqs = {}
+  for i, p in ipairs(M.lines(path)) do reqs[i] = wrk.format("GET", p, headers) end
+  return reqs
+end
+
+-- A valid event for POST /api/v1/events in the shape of the server under test.
+-- kind: "rush" (the contract: virtual events need virtual_url) or "peer" (the FastAPI peer: no
+-- virtual_url, address or registration_url). ctx: t0 (epoch seconds), span (number of
+-- 15-minute slots), initiative_ids, program_ids. Titles are unique per run: tag, thread, counter.
+function M.event_body(kind, tag, n, ctx)
+  local start = ctx.t0 + math.random(0, ctx.span - 1) * 900
+  local fields = {
+    string.format('"title":"Bench %s t%d #%d %s"', tag, tid or 0, n, M.EVENT_TYPES[(n % 6) + 1]),
+    string.format('"description":"Created by the benchmark (%s). Free screenings, vaccinations and health information for the West Side community."', tag),
+    string.format('"event_type":"%s"', M.EVENT_TYPES[math.random(#M.EVENT_TYPES)]),
+    string.format('"starts_at":"%s"', os.date("!%Y-%m-%dT%H:%M:%SZ", start)),
+    string.format('"ends_at":"%s"', os.date("!%Y-%m-%dT%H:%M:%SZ", start + 3600 * math.random(1, 4))),
+    string.format('"location_name":"%s"', M.pick(M.LOCATIONS)),
+    string.format('"capacity":%d', math.random(20, 500)),
+  }
+  if n % 10 == 0 then
+    fields[#fields + 1] = '"is_virtual":true'
+    if kind == "rush" then
+      fields[#fields + 1] = string.format('"virtual_url":"https://example.org/live/bench-%d-%d"', tid or 0, n)
+    end
+  end
+  if n % 3 == 0 and ctx.initiative_ids then
+    fields[#fields + 1] = string.format('"initiative_id":%d', M.pick(ctx.initiative_ids))
+  end
+  if n % 5 == 0 and ctx.program_ids then
+    fields[#fields + 1] = string.format('"program_id":%d', M.pick(ctx.program_ids))
+  end
+  return "{" .. table.concat(fields, ",") .. "}"
+end
+
+function M.write_headers(token, content_type)
+  return { ["Content-Type"] = content_type or "application/json", ["Authorization"] = "Bearer " .. (token or "") }
+end
+
+-- A JSON merge patch of an event that always changes something (capacity and room).
+function M.event_patch_body()
+  return string.format('{"capacity":%d,"location_name":"Room %d"}', math.random(1, 100000), math.random(1, 999))
+end
+
+-- Aggregation in the main Lua state: setup() sees every thread, done() reads their counters.
+local threads = {}
+
+function setup(thread)
+  threads[#threads + 1] = thread
+  thread:set("tid", #threads)
+end
+
+unexpected = 0
+tracked = false
+
+function done(summary, latency, requests)
+  local unexp, track = 0, false
+  for _, t in ipairs(threads) do
+    unexp = unexp + (t:get("unexpected") or 0)
+    if t:get("tracked") then track = true end
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH_RESULT {"requests":%d,"duration_us":%d,"bytes":%d,"connect":%d,"read":%d,"write":%d,' ..
+      '"status":%d,"timeout":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,"mean_us":%.1f,' ..
+      '"unexpected":%d,"tracked":%s}\n',
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean,
+    unexp, track and "true" or "false"))
+end
+
+return M

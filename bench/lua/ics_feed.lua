@@ -1,0 +1,14 @@
+-- ics_feed: The iCalendar feed GET /api/v1/events.ics (rush-api only).
+-- args: paths=FILE (one path per line)
+local bench = dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
+local reqs
+
+function init(args)
+  local a = bench.args(args)
+  bench.seed_random()
+  reqs = bench.get_requests(a.paths)
+end
+
+function request()
+  return reqs[math.random(#reqs)]
+end
