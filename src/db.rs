@@ -2,14 +2,16 @@
 //!
 //! Everything backend-specific lives here, so that the stores stay on Diesel's query builder.
 
-use std::sync::Arc;
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use actix_web::web;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -62,14 +64,25 @@ impl WriteClock {
     }
 }
 
-/// The database handle shared by every request: a read pool, one writer connection (SQLite has
-/// one writer at a time; queueing in the pool is cheaper than contending on the lock) and the
-/// write clock.
+/// The most writes committed together in one transaction (one fsync).
+const MAX_BATCH: usize = 64;
+
+type WriteResult = Result<Box<dyn Any + Send>, AppError>;
+type WriteJob = Box<dyn FnOnce(&mut Conn, Micros) -> WriteResult + Send>;
+
+/// A write waiting for the writer thread, and where its result goes once it is durable.
+struct WriteRequest {
+    job: WriteJob,
+    reply: tokio::sync::oneshot::Sender<WriteResult>,
+}
+
+/// The database handle shared by every request: a read pool, and the queue of the one writer
+/// thread (SQLite has one writer at a time; a queue is cheaper than contending on the lock, and
+/// lets the writer commit several writes with one fsync).
 #[derive(Clone)]
 pub struct Db {
     read: ConnPool,
-    write: ConnPool,
-    clock: Arc<WriteClock>,
+    writes: mpsc::Sender<WriteRequest>,
 }
 
 /// A failure to open the database at start-up.
@@ -98,20 +111,22 @@ impl Db {
         conn.run_pending_migrations(MIGRATIONS).map_err(|e| open_error("migrate", &e))?;
         let last = latest_write(&mut conn).map_err(|e| open_error("read", &e))?;
 
-        let pool = |size: u32| {
-            Pool::builder()
-                .max_size(size)
-                .min_idle(Some(1))
-                .connection_timeout(POOL_TIMEOUT)
-                .connection_customizer(Box::new(Pragmas))
-                .build(ConnectionManager::<Conn>::new(path))
-                .map_err(|e| open_error("connect to", &e))
-        };
-        Ok(Db {
-            read: pool(READ_POOL_SIZE)?,
-            write: pool(1)?,
-            clock: Arc::new(WriteClock { last: AtomicI64::new(last) }),
-        })
+        let read = Pool::builder()
+            .max_size(READ_POOL_SIZE)
+            .min_idle(Some(1))
+            .connection_timeout(POOL_TIMEOUT)
+            .connection_customizer(Box::new(Pragmas))
+            .build(ConnectionManager::<Conn>::new(path))
+            .map_err(|e| open_error("connect to", &e))?;
+        let mut writer = Conn::establish(path).map_err(|e| open_error("open", &e))?;
+        Pragmas.on_acquire(&mut writer).map_err(|e| open_error("configure", &e))?;
+        let clock = WriteClock { last: AtomicI64::new(last) };
+        let (writes, queue) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("rush-api-writer".to_owned())
+            .spawn(move || write_loop(writer, clock, queue))
+            .map_err(|e| open_error("start the writer for", &e))?;
+        Ok(Db { read, writes })
     }
 
     /// Runs `work` on a read connection, off the async workers.
@@ -128,27 +143,23 @@ impl Db {
         .await?
     }
 
-    /// Runs `work` in one immediate transaction on the writer connection, off the async workers.
-    /// `work` gets the write's timestamp, taken once the write lock is held, so that timestamps
-    /// follow commit order. The transaction commits only if `work` returns `Ok`, and returns once
-    /// the commit is durable (synchronous=FULL).
+    /// Runs `work` on the writer thread, atomically: its changes are kept only if it returns
+    /// `Ok`. `work` gets the write's timestamp, taken once the write lock is held, so that
+    /// timestamps follow commit order. Returns once the commit is durable (synchronous=FULL).
     pub async fn write<T, F>(&self, work: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut Conn, Micros) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.write.clone();
-        let clock = Arc::clone(&self.clock);
-        web::block(move || {
-            let mut conn: PooledConnection<_> = pool.get()?;
-            // BEGIN IMMEDIATE: a deferred transaction that reads and then writes gets SQLITE_BUSY
-            // at once when another writer got there first, whatever busy_timeout says.
-            conn.immediate_transaction(|conn| {
-                let now = clock.next();
-                work(conn, now)
-            })
-        })
-        .await?
+        let (reply, result) = tokio::sync::oneshot::channel();
+        let job: WriteJob =
+            Box::new(move |conn, now| work(conn, now).map(|value| Box::new(value) as Box<dyn Any + Send>));
+        self.writes
+            .send(WriteRequest { job, reply })
+            .map_err(|_| AppError::internal("the writer thread has stopped"))?;
+        let value = result.await.map_err(|_| AppError::internal("the writer thread dropped a write"))?;
+        let value = value?;
+        value.downcast::<T>().map(|value| *value).map_err(|_| AppError::internal("a write returned an unexpected type"))
     }
 
     /// Whether the database can be read and a write transaction can begin, within `deadline`.
@@ -171,6 +182,60 @@ impl Db {
             Ok(Ok(Err(error))) => Err(error),
             Ok(Err(blocking)) => Err(blocking.into()),
             Err(_elapsed) => Err(AppError::internal("readiness probe timed out")),
+        }
+    }
+}
+
+/// The writer thread: takes the waiting writes, up to `MAX_BATCH`, and runs them in one
+/// immediate transaction, each in its own savepoint so that one that fails leaves the others.
+/// One commit, one fsync for all; each caller hears back only after it.
+fn write_loop(mut conn: Conn, clock: WriteClock, queue: mpsc::Receiver<WriteRequest>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(request) => batch.push(request),
+                Err(_) => break,
+            }
+        }
+        let (jobs, replies): (Vec<WriteJob>, Vec<_>) =
+            batch.into_iter().map(|request| (request.job, request.reply)).unzip();
+        let mut results = Vec::with_capacity(jobs.len());
+        // BEGIN IMMEDIATE: a deferred transaction that reads and then writes gets SQLITE_BUSY at
+        // once when another writer got there first, whatever busy_timeout says.
+        let committed = conn.immediate_transaction(|conn| -> Result<(), AppError> {
+            for job in jobs {
+                let now = clock.next();
+                // A nested transaction is a savepoint: an error rolls back this write alone.
+                let result = conn.transaction(|conn| {
+                    std::panic::catch_unwind(AssertUnwindSafe(|| job(conn, now)))
+                        .unwrap_or_else(|_| Err(AppError::internal("a write panicked")))
+                });
+                results.push(result);
+            }
+            Ok(())
+        });
+        match committed {
+            Ok(()) => {
+                for (reply, result) in replies.into_iter().zip(results) {
+                    let _ = reply.send(result);
+                }
+            }
+            Err(error) => {
+                log::error!("a batch of {} writes failed to commit: {error}", replies.len());
+                let busy = matches!(error.code(), crate::error::ProblemCode::NotReady);
+                for reply in replies {
+                    let failure = if busy {
+                        AppError::client(
+                            crate::error::ProblemCode::NotReady,
+                            "The database is busy right now; retry in a moment.",
+                        )
+                    } else {
+                        AppError::internal("the transaction could not be committed")
+                    };
+                    let _ = reply.send(Err(failure));
+                }
+            }
         }
     }
 }
