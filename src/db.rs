@@ -3,9 +3,11 @@
 //! Everything backend-specific lives here, so that the stores stay on Diesel's query builder.
 
 use std::any::Any;
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::web;
@@ -30,6 +32,10 @@ const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 const READ_POOL_SIZE: u32 = 8;
 /// How long a request waits for a connection before it fails with a 500 instead of hanging.
 const POOL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How much of the database file each connection maps into memory (shared between them).
+const MMAP_BYTES: u64 = 256 * 1024 * 1024;
+/// Each connection's own page cache, in KiB.
+const CACHE_KIB: u32 = 4 * 1024;
 /// How long SQLite waits for a lock held by another connection or process.
 const BUSY_TIMEOUT_MS: u32 = 5_000;
 
@@ -38,11 +44,16 @@ struct Pragmas;
 
 impl CustomizeConnection<Conn, diesel::r2d2::Error> for Pragmas {
     fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
-        // busy_timeout first: the pragmas after it may themselves need a lock.
+        // busy_timeout first: the pragmas after it may themselves need a lock. The file is
+        // memory-mapped (pages shared by every connection instead of copied into each one's
+        // cache), and each connection keeps a small cache of its own.
         conn.batch_execute(&format!(
             "PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};
              PRAGMA foreign_keys = ON;
-             PRAGMA synchronous = FULL;"
+             PRAGMA synchronous = FULL;
+             PRAGMA mmap_size = {MMAP_BYTES};
+             PRAGMA cache_size = -{CACHE_KIB};
+             PRAGMA temp_store = MEMORY;"
         ))
         .map_err(diesel::r2d2::Error::QueryError)
     }
@@ -83,6 +94,38 @@ struct WriteRequest {
 pub struct Db {
     read: ConnPool,
     writes: mpsc::Sender<WriteRequest>,
+    pub counts: CountCache,
+}
+
+/// The row count of each whole table, reused until the next committed write. An unfiltered list
+/// asks for it on every page, and counting grows with the table.
+#[derive(Clone, Default)]
+pub struct CountCache {
+    generation: Arc<AtomicU64>,
+    entries: Arc<Mutex<HashMap<&'static str, (u64, i64)>>>,
+}
+
+impl CountCache {
+    /// The cached count of `table`, or `count()` computed now and cached.
+    pub fn get_or(&self, table: &'static str, count: impl FnOnce() -> Result<i64, AppError>) -> Result<i64, AppError> {
+        // Read the generation first: a write that commits while counting makes this entry stale.
+        let generation = self.generation.load(Ordering::SeqCst);
+        if let Ok(entries) = self.entries.lock()
+            && let Some((cached_generation, total)) = entries.get(table)
+            && *cached_generation == generation
+        {
+            return Ok(*total);
+        }
+        let total = count()?;
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.insert(table, (generation, total));
+        }
+        Ok(total)
+    }
+
+    fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 /// A failure to open the database at start-up.
@@ -122,11 +165,13 @@ impl Db {
         Pragmas.on_acquire(&mut writer).map_err(|e| open_error("configure", &e))?;
         let clock = WriteClock { last: AtomicI64::new(last) };
         let (writes, queue) = mpsc::channel();
+        let counts = CountCache::default();
+        let committed = counts.clone();
         std::thread::Builder::new()
             .name("rush-api-writer".to_owned())
-            .spawn(move || write_loop(writer, clock, queue))
+            .spawn(move || write_loop(writer, clock, queue, committed))
             .map_err(|e| open_error("start the writer for", &e))?;
-        Ok(Db { read, writes })
+        Ok(Db { read, writes, counts })
     }
 
     /// Runs `work` on a read connection, off the async workers.
@@ -189,7 +234,7 @@ impl Db {
 /// The writer thread: takes the waiting writes, up to `MAX_BATCH`, and runs them in one
 /// immediate transaction, each in its own savepoint so that one that fails leaves the others.
 /// One commit, one fsync for all; each caller hears back only after it.
-fn write_loop(mut conn: Conn, clock: WriteClock, queue: mpsc::Receiver<WriteRequest>) {
+fn write_loop(mut conn: Conn, clock: WriteClock, queue: mpsc::Receiver<WriteRequest>, counts: CountCache) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -217,6 +262,7 @@ fn write_loop(mut conn: Conn, clock: WriteClock, queue: mpsc::Receiver<WriteRequ
         });
         match committed {
             Ok(()) => {
+                counts.invalidate();
                 for (reply, result) in replies.into_iter().zip(results) {
                     let _ = reply.send(result);
                 }
@@ -262,6 +308,25 @@ pub fn is_unique_violation(error: &DieselError) -> bool {
 /// Whether a write failed on a FOREIGN KEY constraint.
 pub fn is_foreign_key_violation(error: &DieselError) -> bool {
     matches!(error, DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _))
+}
+
+diesel::infix_operator!(Matches, " MATCH ", backend: Backend);
+
+/// `column MATCH query`: a full-text query against an FTS5 column.
+pub fn matches<C>(column: C, query: String) -> Matches<C, diesel::dsl::AsExprOf<String, diesel::sql_types::Text>>
+where
+    C: diesel::Expression<SqlType = diesel::sql_types::Text>,
+{
+    Matches::new(column, diesel::expression::AsExpression::<diesel::sql_types::Text>::as_expression(query))
+}
+
+/// The shortest `q` the trigram indexes can answer; shorter ones scan the table with `LIKE`.
+pub const TRIGRAM: usize = 3;
+
+/// The FTS5 query that finds `needle` anywhere in the indexed text: one quoted phrase, so that
+/// no character of it is query syntax.
+pub fn phrase(needle: &str) -> String {
+    format!("\"{}\"", needle.replace('"', "\"\""))
 }
 
 /// The SQL `LIKE` pattern that finds `needle` anywhere, with its wildcards taken literally.
