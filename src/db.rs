@@ -2,14 +2,18 @@
 //!
 //! Everything backend-specific lives here, so that the stores stay on Diesel's query builder.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::any::Any;
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::web;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -28,6 +32,10 @@ const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 const READ_POOL_SIZE: u32 = 8;
 /// How long a request waits for a connection before it fails with a 500 instead of hanging.
 const POOL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How much of the database file each connection maps into memory (shared between them).
+const MMAP_BYTES: u64 = 256 * 1024 * 1024;
+/// Each connection's own page cache, in KiB.
+const CACHE_KIB: u32 = 4 * 1024;
 /// How long SQLite waits for a lock held by another connection or process.
 const BUSY_TIMEOUT_MS: u32 = 5_000;
 
@@ -36,11 +44,16 @@ struct Pragmas;
 
 impl CustomizeConnection<Conn, diesel::r2d2::Error> for Pragmas {
     fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
-        // busy_timeout first: the pragmas after it may themselves need a lock.
+        // busy_timeout first: the pragmas after it may themselves need a lock. The file is
+        // memory-mapped (pages shared by every connection instead of copied into each one's
+        // cache), and each connection keeps a small cache of its own.
         conn.batch_execute(&format!(
             "PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};
              PRAGMA foreign_keys = ON;
-             PRAGMA synchronous = FULL;"
+             PRAGMA synchronous = FULL;
+             PRAGMA mmap_size = {MMAP_BYTES};
+             PRAGMA cache_size = -{CACHE_KIB};
+             PRAGMA temp_store = MEMORY;"
         ))
         .map_err(diesel::r2d2::Error::QueryError)
     }
@@ -62,14 +75,57 @@ impl WriteClock {
     }
 }
 
-/// The database handle shared by every request: a read pool, one writer connection (SQLite has
-/// one writer at a time; queueing in the pool is cheaper than contending on the lock) and the
-/// write clock.
+/// The most writes committed together in one transaction (one fsync).
+const MAX_BATCH: usize = 64;
+
+type WriteResult = Result<Box<dyn Any + Send>, AppError>;
+type WriteJob = Box<dyn FnOnce(&mut Conn, Micros) -> WriteResult + Send>;
+
+/// A write waiting for the writer thread, and where its result goes once it is durable.
+struct WriteRequest {
+    job: WriteJob,
+    reply: tokio::sync::oneshot::Sender<WriteResult>,
+}
+
+/// The database handle shared by every request: a read pool, and the queue of the one writer
+/// thread (SQLite has one writer at a time; a queue is cheaper than contending on the lock, and
+/// lets the writer commit several writes with one fsync).
 #[derive(Clone)]
 pub struct Db {
     read: ConnPool,
-    write: ConnPool,
-    clock: Arc<WriteClock>,
+    writes: mpsc::Sender<WriteRequest>,
+    pub counts: CountCache,
+}
+
+/// The row count of each whole table, reused until the next committed write. An unfiltered list
+/// asks for it on every page, and counting grows with the table.
+#[derive(Clone, Default)]
+pub struct CountCache {
+    generation: Arc<AtomicU64>,
+    entries: Arc<Mutex<HashMap<&'static str, (u64, i64)>>>,
+}
+
+impl CountCache {
+    /// The cached count of `table`, or `count()` computed now and cached.
+    pub fn get_or(&self, table: &'static str, count: impl FnOnce() -> Result<i64, AppError>) -> Result<i64, AppError> {
+        // Read the generation first: a write that commits while counting makes this entry stale.
+        let generation = self.generation.load(Ordering::SeqCst);
+        if let Ok(entries) = self.entries.lock()
+            && let Some((cached_generation, total)) = entries.get(table)
+            && *cached_generation == generation
+        {
+            return Ok(*total);
+        }
+        let total = count()?;
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.insert(table, (generation, total));
+        }
+        Ok(total)
+    }
+
+    fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 /// A failure to open the database at start-up.
@@ -98,20 +154,24 @@ impl Db {
         conn.run_pending_migrations(MIGRATIONS).map_err(|e| open_error("migrate", &e))?;
         let last = latest_write(&mut conn).map_err(|e| open_error("read", &e))?;
 
-        let pool = |size: u32| {
-            Pool::builder()
-                .max_size(size)
-                .min_idle(Some(1))
-                .connection_timeout(POOL_TIMEOUT)
-                .connection_customizer(Box::new(Pragmas))
-                .build(ConnectionManager::<Conn>::new(path))
-                .map_err(|e| open_error("connect to", &e))
-        };
-        Ok(Db {
-            read: pool(READ_POOL_SIZE)?,
-            write: pool(1)?,
-            clock: Arc::new(WriteClock { last: AtomicI64::new(last) }),
-        })
+        let read = Pool::builder()
+            .max_size(READ_POOL_SIZE)
+            .min_idle(Some(1))
+            .connection_timeout(POOL_TIMEOUT)
+            .connection_customizer(Box::new(Pragmas))
+            .build(ConnectionManager::<Conn>::new(path))
+            .map_err(|e| open_error("connect to", &e))?;
+        let mut writer = Conn::establish(path).map_err(|e| open_error("open", &e))?;
+        Pragmas.on_acquire(&mut writer).map_err(|e| open_error("configure", &e))?;
+        let clock = WriteClock { last: AtomicI64::new(last) };
+        let (writes, queue) = mpsc::channel();
+        let counts = CountCache::default();
+        let committed = counts.clone();
+        std::thread::Builder::new()
+            .name("rush-api-writer".to_owned())
+            .spawn(move || write_loop(writer, clock, queue, committed))
+            .map_err(|e| open_error("start the writer for", &e))?;
+        Ok(Db { read, writes, counts })
     }
 
     /// Runs `work` on a read connection, off the async workers.
@@ -128,27 +188,23 @@ impl Db {
         .await?
     }
 
-    /// Runs `work` in one immediate transaction on the writer connection, off the async workers.
-    /// `work` gets the write's timestamp, taken once the write lock is held, so that timestamps
-    /// follow commit order. The transaction commits only if `work` returns `Ok`, and returns once
-    /// the commit is durable (synchronous=FULL).
+    /// Runs `work` on the writer thread, atomically: its changes are kept only if it returns
+    /// `Ok`. `work` gets the write's timestamp, taken once the write lock is held, so that
+    /// timestamps follow commit order. Returns once the commit is durable (synchronous=FULL).
     pub async fn write<T, F>(&self, work: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut Conn, Micros) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.write.clone();
-        let clock = Arc::clone(&self.clock);
-        web::block(move || {
-            let mut conn: PooledConnection<_> = pool.get()?;
-            // BEGIN IMMEDIATE: a deferred transaction that reads and then writes gets SQLITE_BUSY
-            // at once when another writer got there first, whatever busy_timeout says.
-            conn.immediate_transaction(|conn| {
-                let now = clock.next();
-                work(conn, now)
-            })
-        })
-        .await?
+        let (reply, result) = tokio::sync::oneshot::channel();
+        let job: WriteJob =
+            Box::new(move |conn, now| work(conn, now).map(|value| Box::new(value) as Box<dyn Any + Send>));
+        self.writes
+            .send(WriteRequest { job, reply })
+            .map_err(|_| AppError::internal("the writer thread has stopped"))?;
+        let value = result.await.map_err(|_| AppError::internal("the writer thread dropped a write"))?;
+        let value = value?;
+        value.downcast::<T>().map(|value| *value).map_err(|_| AppError::internal("a write returned an unexpected type"))
     }
 
     /// Whether the database can be read and a write transaction can begin, within `deadline`.
@@ -175,6 +231,61 @@ impl Db {
     }
 }
 
+/// The writer thread: takes the waiting writes, up to `MAX_BATCH`, and runs them in one
+/// immediate transaction, each in its own savepoint so that one that fails leaves the others.
+/// One commit, one fsync for all; each caller hears back only after it.
+fn write_loop(mut conn: Conn, clock: WriteClock, queue: mpsc::Receiver<WriteRequest>, counts: CountCache) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(request) => batch.push(request),
+                Err(_) => break,
+            }
+        }
+        let (jobs, replies): (Vec<WriteJob>, Vec<_>) =
+            batch.into_iter().map(|request| (request.job, request.reply)).unzip();
+        let mut results = Vec::with_capacity(jobs.len());
+        // BEGIN IMMEDIATE: a deferred transaction that reads and then writes gets SQLITE_BUSY at
+        // once when another writer got there first, whatever busy_timeout says.
+        let committed = conn.immediate_transaction(|conn| -> Result<(), AppError> {
+            for job in jobs {
+                let now = clock.next();
+                // A nested transaction is a savepoint: an error rolls back this write alone.
+                let result = conn.transaction(|conn| {
+                    std::panic::catch_unwind(AssertUnwindSafe(|| job(conn, now)))
+                        .unwrap_or_else(|_| Err(AppError::internal("a write panicked")))
+                });
+                results.push(result);
+            }
+            Ok(())
+        });
+        match committed {
+            Ok(()) => {
+                counts.invalidate();
+                for (reply, result) in replies.into_iter().zip(results) {
+                    let _ = reply.send(result);
+                }
+            }
+            Err(error) => {
+                log::error!("a batch of {} writes failed to commit: {error}", replies.len());
+                let busy = matches!(error.code(), crate::error::ProblemCode::NotReady);
+                for reply in replies {
+                    let failure = if busy {
+                        AppError::client(
+                            crate::error::ProblemCode::NotReady,
+                            "The database is busy right now; retry in a moment.",
+                        )
+                    } else {
+                        AppError::internal("the transaction could not be committed")
+                    };
+                    let _ = reply.send(Err(failure));
+                }
+            }
+        }
+    }
+}
+
 /// The newest write timestamp in the database, so that a restarted service never hands out an
 /// earlier one.
 fn latest_write(conn: &mut Conn) -> QueryResult<Micros> {
@@ -197,6 +308,25 @@ pub fn is_unique_violation(error: &DieselError) -> bool {
 /// Whether a write failed on a FOREIGN KEY constraint.
 pub fn is_foreign_key_violation(error: &DieselError) -> bool {
     matches!(error, DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _))
+}
+
+diesel::infix_operator!(Matches, " MATCH ", backend: Backend);
+
+/// `column MATCH query`: a full-text query against an FTS5 column.
+pub fn matches<C>(column: C, query: String) -> Matches<C, diesel::dsl::AsExprOf<String, diesel::sql_types::Text>>
+where
+    C: diesel::Expression<SqlType = diesel::sql_types::Text>,
+{
+    Matches::new(column, diesel::expression::AsExpression::<diesel::sql_types::Text>::as_expression(query))
+}
+
+/// The shortest `q` the trigram indexes can answer; shorter ones scan the table with `LIKE`.
+pub const TRIGRAM: usize = 3;
+
+/// The FTS5 query that finds `needle` anywhere in the indexed text: one quoted phrase, so that
+/// no character of it is query syntax.
+pub fn phrase(needle: &str) -> String {
+    format!("\"{}\"", needle.replace('"', "\"\""))
 }
 
 /// The SQL `LIKE` pattern that finds `needle` anywhere, with its wildcards taken literally.

@@ -100,6 +100,28 @@ diesel::table! {
     }
 }
 
+// FTS5 trigram indexes over search_text (migrations/…_search_index), queried with MATCH.
+diesel::table! {
+    programs_search (rowid) {
+        rowid -> BigInt,
+        search_text -> Text,
+    }
+}
+
+diesel::table! {
+    initiatives_search (rowid) {
+        rowid -> BigInt,
+        search_text -> Text,
+    }
+}
+
+diesel::table! {
+    events_search (rowid) {
+        rowid -> BigInt,
+        search_text -> Text,
+    }
+}
+
 diesel::joinable!(events -> initiatives (initiative_id));
 diesel::joinable!(events -> programs (program_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -109,7 +131,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     service_state,
     deletions,
-    idempotency_keys
+    idempotency_keys,
+    programs_search,
+    initiatives_search,
+    events_search
 );
 
 diesel::table! {

@@ -413,6 +413,30 @@ pub const FEED_AHEAD: Micros = 365 * 24 * 3600 * 1_000_000;
 pub const FEED_MAX_EVENTS: i64 = 1_000;
 
 impl EventQuery {
+    /// Whether the query matches every event (only paging and sorting given).
+    pub fn is_unfiltered(&self) -> bool {
+        let EventQuery {
+            event_type,
+            status,
+            initiative_id,
+            program_id,
+            is_virtual,
+            starts_after,
+            starts_before,
+            q,
+            list,
+        } = self;
+        event_type.is_none()
+            && status.is_none()
+            && initiative_id.is_none()
+            && program_id.is_none()
+            && is_virtual.is_none()
+            && starts_after.is_none()
+            && starts_before.is_none()
+            && q.is_none()
+            && list.updated_since.is_none()
+    }
+
     /// Reads the query string; also returns its parameters for the `Link` header.
     pub fn from_request(request: &HttpRequest) -> Result<(EventQuery, Vec<(String, String)>), AppError> {
         let mut params = QueryParams::from_request(request)?;

@@ -86,7 +86,10 @@ pub struct EventListParams {
 pub async fn list_events(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, AppError> {
     let (query, pairs) = EventQuery::from_request(&request)?;
     let (limit, offset) = (query.list.limit, query.list.offset);
-    let (events, total) = state.db.read(move |conn| store::list(conn, &query)).await?;
+    let (events, total) = {
+        let counts = state.db.counts.clone();
+        state.db.read(move |conn| store::list(conn, &query, &counts)).await?
+    };
     respond::list(&request, &pairs, &events, ListMeta { total, limit, offset })
 }
 

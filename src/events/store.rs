@@ -3,13 +3,13 @@
 use diesel::prelude::*;
 
 use crate::clock::Micros;
-use crate::db::{self, Backend, Conn};
+use crate::db::{self, Backend, Conn, CountCache};
 use crate::deletions::{self, Collection};
 use crate::error::AppError;
 use crate::events::api::{Event, EventPatch, EventQuery, EventSort, NewEvent};
 use crate::events::calendar::CalendarEvent;
 use crate::events::model::{EventChanges, EventRow};
-use crate::schema::events;
+use crate::schema::{events, events_search};
 use crate::wire::WireEnum;
 use crate::{initiatives, programs};
 
@@ -42,14 +42,25 @@ fn filtered(query: &EventQuery) -> events::BoxedQuery<'static, Backend> {
         select = select.filter(events::starts_at.lt(before));
     }
     if let Some(text) = &query.q {
-        select = select.filter(events::search_text.like(db::contains_pattern(text)).escape('\\'));
+        select = if text.chars().count() >= db::TRIGRAM {
+            let hits = events_search::table
+                .select(events_search::rowid)
+                .filter(db::matches(events_search::search_text, db::phrase(text)));
+            select.filter(events::id.eq_any(hits))
+        } else {
+            select.filter(events::search_text.like(db::contains_pattern(text)).escape('\\'))
+        };
     }
     select
 }
 
 /// One page of the events matching `query`, and how many match in all.
-pub fn list(conn: &mut Conn, query: &EventQuery) -> Result<(Vec<Event>, i64), AppError> {
-    let total = filtered(query).count().get_result::<i64>(conn)?;
+pub fn list(conn: &mut Conn, query: &EventQuery, counts: &CountCache) -> Result<(Vec<Event>, i64), AppError> {
+    let total = if query.is_unfiltered() {
+        counts.get_or("events", || Ok(events::table.count().get_result::<i64>(conn)?))?
+    } else {
+        filtered(query).count().get_result::<i64>(conn)?
+    };
     let mut select = filtered(query);
     for key in &query.list.sort {
         select = match (key.field, key.descending) {

@@ -266,6 +266,12 @@ pub struct InitiativeQuery {
 }
 
 impl InitiativeQuery {
+    /// Whether the query matches every initiative (only paging and sorting given).
+    pub fn is_unfiltered(&self) -> bool {
+        let InitiativeQuery { category, status, q, list } = self;
+        category.is_none() && status.is_none() && q.is_none() && list.updated_since.is_none()
+    }
+
     /// Reads the query string; also returns its parameters for the `Link` header.
     pub fn from_request(request: &HttpRequest) -> Result<(InitiativeQuery, Vec<(String, String)>), AppError> {
         let mut params = QueryParams::from_request(request)?;

@@ -71,7 +71,10 @@ pub struct InitiativeListParams {
 pub async fn list_initiatives(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, AppError> {
     let (query, pairs) = InitiativeQuery::from_request(&request)?;
     let (limit, offset) = (query.list.limit, query.list.offset);
-    let (initiatives, total) = state.db.read(move |conn| store::list(conn, &query)).await?;
+    let (initiatives, total) = {
+        let counts = state.db.counts.clone();
+        state.db.read(move |conn| store::list(conn, &query, &counts)).await?
+    };
     respond::list(&request, &pairs, &initiatives, ListMeta { total, limit, offset })
 }
 

@@ -3,12 +3,12 @@
 use diesel::prelude::*;
 
 use crate::clock::Micros;
-use crate::db::{self, Backend, Conn};
+use crate::db::{self, Backend, Conn, CountCache};
 use crate::deletions::{self, Collection};
 use crate::error::AppError;
 use crate::initiatives::api::{Initiative, InitiativePatch, InitiativeQuery, InitiativeSort, NewInitiative};
 use crate::initiatives::model::{InitiativeChanges, InitiativeRow};
-use crate::schema::{events, initiatives};
+use crate::schema::{events, initiatives, initiatives_search};
 use crate::slugs;
 use crate::wire::WireEnum;
 
@@ -26,14 +26,25 @@ fn filtered(query: &InitiativeQuery) -> initiatives::BoxedQuery<'static, Backend
         select = select.filter(initiatives::status.eq(status.as_str()));
     }
     if let Some(text) = &query.q {
-        select = select.filter(initiatives::search_text.like(db::contains_pattern(text)).escape('\\'));
+        select = if text.chars().count() >= db::TRIGRAM {
+            let hits = initiatives_search::table
+                .select(initiatives_search::rowid)
+                .filter(db::matches(initiatives_search::search_text, db::phrase(text)));
+            select.filter(initiatives::id.eq_any(hits))
+        } else {
+            select.filter(initiatives::search_text.like(db::contains_pattern(text)).escape('\\'))
+        };
     }
     select
 }
 
 /// One page of the initiatives matching `query`, and how many match in all.
-pub fn list(conn: &mut Conn, query: &InitiativeQuery) -> Result<(Vec<Initiative>, i64), AppError> {
-    let total = filtered(query).count().get_result::<i64>(conn)?;
+pub fn list(conn: &mut Conn, query: &InitiativeQuery, counts: &CountCache) -> Result<(Vec<Initiative>, i64), AppError> {
+    let total = if query.is_unfiltered() {
+        counts.get_or("initiatives", || Ok(initiatives::table.count().get_result::<i64>(conn)?))?
+    } else {
+        filtered(query).count().get_result::<i64>(conn)?
+    };
     let mut select = filtered(query);
     for key in &query.list.sort {
         select = match (key.field, key.descending) {

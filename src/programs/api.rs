@@ -380,6 +380,17 @@ pub struct ProgramQuery {
 }
 
 impl ProgramQuery {
+    /// Whether the query matches every program (only paging and sorting given).
+    pub fn is_unfiltered(&self) -> bool {
+        let ProgramQuery { program_type, campus, specialty, accepting_applications, q, list } = self;
+        program_type.is_none()
+            && campus.is_none()
+            && specialty.is_none()
+            && accepting_applications.is_none()
+            && q.is_none()
+            && list.updated_since.is_none()
+    }
+
     /// Reads the query string; also returns its parameters for the `Link` header.
     pub fn from_request(request: &HttpRequest) -> Result<(ProgramQuery, Vec<(String, String)>), AppError> {
         let mut params = QueryParams::from_request(request)?;

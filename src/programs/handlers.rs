@@ -75,7 +75,10 @@ pub struct ProgramListParams {
 pub async fn list_programs(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, AppError> {
     let (query, pairs) = ProgramQuery::from_request(&request)?;
     let (limit, offset) = (query.list.limit, query.list.offset);
-    let (programs, total) = state.db.read(move |conn| store::list(conn, &query)).await?;
+    let (programs, total) = {
+        let counts = state.db.counts.clone();
+        state.db.read(move |conn| store::list(conn, &query, &counts)).await?
+    };
     respond::list(&request, &pairs, &programs, ListMeta { total, limit, offset })
 }
 

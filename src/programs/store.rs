@@ -3,12 +3,12 @@
 use diesel::prelude::*;
 
 use crate::clock::Micros;
-use crate::db::{self, Backend, Conn};
+use crate::db::{self, Backend, Conn, CountCache};
 use crate::deletions::{self, Collection};
 use crate::error::AppError;
 use crate::programs::api::{NewProgram, Program, ProgramPatch, ProgramQuery, ProgramSort};
 use crate::programs::model::{ProgramChanges, ProgramRow};
-use crate::schema::{events, programs};
+use crate::schema::{events, programs, programs_search};
 use crate::slugs;
 use crate::wire::WireEnum;
 
@@ -32,14 +32,25 @@ fn filtered(query: &ProgramQuery) -> programs::BoxedQuery<'static, Backend> {
         select = select.filter(programs::accepting_applications.eq(accepting));
     }
     if let Some(text) = &query.q {
-        select = select.filter(programs::search_text.like(db::contains_pattern(text)).escape('\\'));
+        select = if text.chars().count() >= db::TRIGRAM {
+            let hits = programs_search::table
+                .select(programs_search::rowid)
+                .filter(db::matches(programs_search::search_text, db::phrase(text)));
+            select.filter(programs::id.eq_any(hits))
+        } else {
+            select.filter(programs::search_text.like(db::contains_pattern(text)).escape('\\'))
+        };
     }
     select
 }
 
 /// One page of the programs matching `query`, and how many match in all.
-pub fn list(conn: &mut Conn, query: &ProgramQuery) -> Result<(Vec<Program>, i64), AppError> {
-    let total = filtered(query).count().get_result::<i64>(conn)?;
+pub fn list(conn: &mut Conn, query: &ProgramQuery, counts: &CountCache) -> Result<(Vec<Program>, i64), AppError> {
+    let total = if query.is_unfiltered() {
+        counts.get_or("programs", || Ok(programs::table.count().get_result::<i64>(conn)?))?
+    } else {
+        filtered(query).count().get_result::<i64>(conn)?
+    };
     let mut select = filtered(query);
     for key in &query.list.sort {
         select = match (key.field, key.descending) {

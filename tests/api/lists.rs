@@ -296,3 +296,24 @@ async fn bad_query_parameters_are_422_naming_each_one() {
         response.assert_invalid(&fields);
     }
 }
+
+#[actix_web::test]
+async fn search_follows_updates_and_deletes() {
+    let app = TestApp::new().await;
+    let program = app.create_program(json!({"name": "Otolaryngology Residency"})).await;
+    let event = app.create_event(json!({"title": "Otolaryngology Open House"})).await;
+    let found = |path: &'static str| {
+        let app = &app;
+        async move { app.get(path).await.json()["meta"]["total"].clone() }
+    };
+    assert_eq!(found("/api/v1/programs?q=otolaryn").await, 1);
+    app.patch(&format!("/api/v1/programs/{}", program["id"]), &json!({"name": "Head and Neck Surgery Residency"}))
+        .await
+        .assert_status(200);
+    assert_eq!(found("/api/v1/programs?q=otolaryn").await, 0, "the old name is gone from the index");
+    assert_eq!(found("/api/v1/programs?q=neck%20surgery").await, 1, "the new name is in it");
+    assert_eq!(found("/api/v1/events?q=OTOLARYNGOLOGY").await, 1);
+    app.delete(&format!("/api/v1/events/{}", event["id"])).await.assert_status(204);
+    assert_eq!(found("/api/v1/events?q=otolaryngology").await, 0);
+    assert_eq!(found("/api/v1/events?q=%22%20OR%20x").await, 0, "query syntax is taken literally");
+}
