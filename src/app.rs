@@ -13,6 +13,7 @@ use actix_web::{App, HttpServer, web};
 
 use crate::config::CorsOrigins;
 use crate::db::Db;
+use crate::events::feed_cache::FeedCache;
 use crate::http::middleware::{self, REQUEST_ID};
 use crate::{openapi, routes};
 
@@ -34,11 +35,13 @@ pub struct AppState {
     pub cors_origins: CorsOrigins,
     /// The OpenAPI document, rendered once.
     pub openapi_json: Arc<str>,
+    /// Rendered calendar feeds.
+    pub feeds: Arc<FeedCache>,
 }
 
 impl AppState {
     pub fn new(db: Db, cors_origins: CorsOrigins) -> AppState {
-        AppState { db, cors_origins, openapi_json: openapi::spec_json().into() }
+        AppState { db, cors_origins, openapi_json: openapi::spec_json().into(), feeds: Arc::default() }
     }
 }
 

@@ -126,6 +126,11 @@ impl CountCache {
     fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
+
+    /// Rises with every committed write: anything derived from the data before is stale.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
 }
 
 /// A failure to open the database at start-up.

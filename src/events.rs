@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod calendar;
+pub mod feed_cache;
 pub mod handlers;
 pub mod model;
 pub mod store;

@@ -12,7 +12,7 @@ use crate::events::calendar;
 use crate::events::store;
 use crate::http::auth::Writer;
 use crate::http::body::JsonBody;
-use crate::http::conditional::IfMatch;
+use crate::http::conditional::{self, IfMatch};
 use crate::http::respond::{self, ListMeta, Representation};
 use crate::http::{RecordId, no_query, require_match, vary_accept};
 use crate::idempotency::{self, Idempotent};
@@ -276,10 +276,20 @@ const CALENDAR_NAME: &str = "RUSH University System for Health events";
     responses((status = 200, description = "The calendar.", content_type = "text/calendar", body = String))
 )]
 pub async fn list_events_ics(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, AppError> {
-    let query = EventQuery::for_calendar(&request, clock::system_now())?;
+    let now = clock::system_now();
+    let query = EventQuery::for_calendar(&request, now)?;
+    // Taken before reading: a write that lands meanwhile makes this rendering stale at once.
+    let generation = state.db.counts.generation();
+    let url = request.query_string().to_owned();
+    if let Some((body, etag)) = state.feeds.get(&url, generation, now) {
+        return Ok(respond::document_tagged(&request, calendar::TEXT_CALENDAR, body, etag));
+    }
     let events = state.db.read(move |conn| store::calendar(conn, &query)).await?;
-    let body = calendar::render(CALENDAR_NAME, &events);
-    Ok(respond::document(&request, calendar::TEXT_CALENDAR, body.into_bytes()))
+    let body = calendar::render(CALENDAR_NAME, &events).into_bytes();
+    let etag = conditional::etag_of(&body);
+    let body = web::Bytes::from(body);
+    state.feeds.put(url, generation, now, body.clone(), etag.clone());
+    Ok(respond::document_tagged(&request, calendar::TEXT_CALENDAR, body, etag))
 }
 
 /// Get an event (iCalendar)

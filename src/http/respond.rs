@@ -1,6 +1,7 @@
 //! Successful responses: records with their ETag, and list pages with their Link header.
 
 use actix_web::http::{StatusCode, header};
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -134,6 +135,11 @@ fn link(path: &str, pairs: &[(String, String)], offset: i64, relation: &str) -> 
 /// `If-None-Match` names it, and revalidation for caches.
 pub fn document(request: &HttpRequest, content_type: &'static str, body: Vec<u8>) -> HttpResponse {
     let etag = conditional::etag_of(&body);
+    document_tagged(request, content_type, body.into(), etag)
+}
+
+/// `document` for a body whose ETag is already known (a cached rendering).
+pub fn document_tagged(request: &HttpRequest, content_type: &'static str, body: Bytes, etag: String) -> HttpResponse {
     if conditional::none_match_hits(request, &etag) {
         return HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))

@@ -159,4 +159,7 @@ async fn the_feed_is_bounded_filtered_and_revalidated() {
     let wider = format!("/api/v1/events.ics?starts_after={}&event_type=wellness", days_from_now(-90));
     assert_eq!(summaries(&parse(&app.get(&wider).await)), ["Long ago", "Last week"]);
     app.get("/api/v1/events.ics?limit=5&sort=title").await.assert_invalid(&["limit", "sort"]);
+    // A write makes the next poll render afresh.
+    app.create_event(json!({"title": "Tomorrow", "starts_at": days_from_now(1)})).await;
+    assert_eq!(summaries(&parse(&app.get("/api/v1/events.ics").await)), ["Last week", "Tomorrow", "Next month"]);
 }
