@@ -25,6 +25,8 @@ pub const HEAD_DEADLINE: Duration = Duration::from_secs(5);
 /// How long an idle keep-alive connection stays open. Longer than common load balancer idle
 /// timeouts would hold sockets for nothing; shorter makes busy clients reconnect.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(30);
+/// Threads per worker for blocking database calls (the read pool has 8 connections).
+pub const BLOCKING_THREADS_PER_WORKER: usize = 8;
 /// Connections each worker serves at once; more wait in the accept backlog.
 pub const MAX_CONNECTIONS_PER_WORKER: usize = 2_048;
 
@@ -99,6 +101,9 @@ pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> 
         .client_disconnect_timeout(Duration::from_secs(1))
         .keep_alive(KEEP_ALIVE)
         .max_connections(MAX_CONNECTIONS_PER_WORKER)
+        // Database reads wait in these threads; more than the read pool's connections would
+        // only wait for a connection, each with its own stack and allocator arena.
+        .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
         .listen(listener)?
         .run()
         .await
