@@ -14,6 +14,7 @@ use actix_web::{App, HttpServer, web};
 use crate::config::CorsOrigins;
 use crate::db::Db;
 use crate::events::feed_cache::FeedCache;
+use crate::http::conditional::EtagCache;
 use crate::http::middleware::{self, REQUEST_ID};
 use crate::{openapi, routes};
 
@@ -39,11 +40,19 @@ pub struct AppState {
     pub openapi_json: Arc<str>,
     /// Rendered calendar feeds.
     pub feeds: Arc<FeedCache>,
+    /// ETags of records served, by version, for cheap 304s.
+    pub etags: Arc<EtagCache>,
 }
 
 impl AppState {
     pub fn new(db: Db, cors_origins: CorsOrigins) -> AppState {
-        AppState { db, cors_origins, openapi_json: openapi::spec_json().into(), feeds: Arc::default() }
+        AppState {
+            db,
+            cors_origins,
+            openapi_json: openapi::spec_json().into(),
+            feeds: Arc::default(),
+            etags: Arc::default(),
+        }
     }
 }
 

@@ -115,12 +115,23 @@ pub async fn get_event(
 ) -> Result<HttpResponse, AppError> {
     no_query(&request)?;
     let id = id.of("event")?;
+    let json_ld = schema_org::wanted(&request);
+    if !json_ld && conditional::has_if_none_match(&request) {
+        let version = state.db.read(move |conn| store::version(conn, id)).await?;
+        if let Some(etag) = state.etags.get("event", id, version)
+            && conditional::none_match_hits(&request, &etag)
+        {
+            return Ok(vary_accept(respond::not_modified(etag)));
+        }
+    }
     let event = state.db.read(move |conn| store::get(conn, id)).await?;
-    if schema_org::wanted(&request) {
+    if json_ld {
         let body = serde_json::to_vec(&schema_org::event(&event)).map_err(AppError::internal)?;
         return Ok(vary_accept(respond::document(&request, schema_org::LD_JSON, body)));
     }
-    Ok(vary_accept(Representation::of(&event)?.read(&request)))
+    let representation = Representation::of(&event)?;
+    state.etags.remember("event", id, &event.updated_at, &representation.etag);
+    Ok(vary_accept(representation.read(&request)))
 }
 
 /// Create an event

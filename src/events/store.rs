@@ -93,6 +93,16 @@ fn find_row(conn: &mut Conn, id: i64) -> Result<EventRow, AppError> {
         .ok_or_else(|| AppError::not_found(RESOURCE, id))
 }
 
+/// The version (`updated_at`) of event `id`, without loading it.
+pub fn version(conn: &mut Conn, id: i64) -> Result<Micros, AppError> {
+    events::table
+        .find(id)
+        .select(events::updated_at)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found(RESOURCE, id))
+}
+
 pub fn get(conn: &mut Conn, id: i64) -> Result<Event, AppError> {
     find_row(conn, id)?.into_event()
 }

@@ -63,3 +63,37 @@ impl IfMatch {
         }
     }
 }
+
+/// Whether the request is conditional on `If-None-Match` at all.
+pub fn has_if_none_match(request: &HttpRequest) -> bool {
+    request.headers().contains_key(header::IF_NONE_MATCH)
+}
+
+/// The ETags of record representations already served, by record version (`updated_at`), so that
+/// a conditional GET can be answered 304 from a one-column lookup, without loading and
+/// serialising the record. A record's representation is fixed by its version, so an entry never
+/// goes stale; a new version is simply another key.
+#[derive(Default)]
+pub struct EtagCache {
+    entries: std::sync::Mutex<std::collections::HashMap<(&'static str, i64, i64), String>>,
+}
+
+/// Entries kept at most; past that the cache starts over (a miss only costs the full read).
+const ETAG_CACHE_CAPACITY: usize = 100_000;
+
+impl EtagCache {
+    pub fn get(&self, kind: &'static str, id: i64, version: i64) -> Option<String> {
+        self.entries.lock().ok()?.get(&(kind, id, version)).cloned()
+    }
+
+    /// Remembers the ETag of record `id` as served at `updated_at` (its wire form).
+    pub fn remember(&self, kind: &'static str, id: i64, updated_at: &str, etag: &str) {
+        let Ok(version) = crate::clock::parse_instant(updated_at) else { return };
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= ETAG_CACHE_CAPACITY {
+                entries.clear();
+            }
+            entries.insert((kind, id, version), etag.to_owned());
+        }
+    }
+}

@@ -17,6 +17,15 @@ pub const REVALIDATE: &str = "public, no-cache";
 pub const ACCEPT_PATCH: &str = "application/merge-patch+json, application/json";
 const ACCEPT_PATCH_HEADER: header::HeaderName = header::HeaderName::from_static("accept-patch");
 
+/// `304` for a record whose current ETag is `etag`.
+pub fn not_modified(etag: String) -> HttpResponse {
+    HttpResponse::NotModified()
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, REVALIDATE))
+        .insert_header((ACCEPT_PATCH_HEADER, ACCEPT_PATCH))
+        .finish()
+}
+
 /// A record serialized once, with the ETag of exactly those bytes.
 pub struct Representation {
     pub body: Vec<u8>,
@@ -37,11 +46,7 @@ impl Representation {
     /// `200` with the record, or `304` when `If-None-Match` names its tag; both revalidate.
     pub fn read(self, request: &HttpRequest) -> HttpResponse {
         if conditional::none_match_hits(request, &self.etag) {
-            return HttpResponse::NotModified()
-                .insert_header((header::ETAG, self.etag))
-                .insert_header((header::CACHE_CONTROL, REVALIDATE))
-                .insert_header((ACCEPT_PATCH_HEADER, ACCEPT_PATCH))
-                .finish();
+            return not_modified(self.etag);
         }
         let mut response = self.respond(StatusCode::OK);
         response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static(REVALIDATE));

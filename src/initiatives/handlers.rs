@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::error::AppError;
 use crate::http::auth::Writer;
 use crate::http::body::JsonBody;
-use crate::http::conditional::IfMatch;
+use crate::http::conditional::{self, IfMatch};
 use crate::http::respond::{self, ListMeta, Representation};
 use crate::http::{RecordId, no_query, require_match};
 use crate::idempotency::{self, Idempotent};
@@ -98,8 +98,18 @@ pub async fn get_initiative(
 ) -> Result<HttpResponse, AppError> {
     no_query(&request)?;
     let id = id.of("initiative")?;
+    if conditional::has_if_none_match(&request) {
+        let version = state.db.read(move |conn| store::version(conn, id)).await?;
+        if let Some(etag) = state.etags.get("initiative", id, version)
+            && conditional::none_match_hits(&request, &etag)
+        {
+            return Ok(respond::not_modified(etag));
+        }
+    }
     let initiative = state.db.read(move |conn| store::get(conn, id)).await?;
-    Ok(Representation::of(&initiative)?.read(&request))
+    let representation = Representation::of(&initiative)?;
+    state.etags.remember("initiative", id, &initiative.updated_at, &representation.etag);
+    Ok(representation.read(&request))
 }
 
 /// Create an initiative

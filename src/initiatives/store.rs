@@ -77,6 +77,16 @@ fn find_row(conn: &mut Conn, id: i64) -> Result<InitiativeRow, AppError> {
         .ok_or_else(|| AppError::not_found(RESOURCE, id))
 }
 
+/// The version (`updated_at`) of initiative `id`, without loading it.
+pub fn version(conn: &mut Conn, id: i64) -> Result<Micros, AppError> {
+    initiatives::table
+        .find(id)
+        .select(initiatives::updated_at)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found(RESOURCE, id))
+}
+
 pub fn get(conn: &mut Conn, id: i64) -> Result<Initiative, AppError> {
     find_row(conn, id)?.into_initiative()
 }

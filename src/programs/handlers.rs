@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::error::AppError;
 use crate::http::auth::Writer;
 use crate::http::body::JsonBody;
-use crate::http::conditional::IfMatch;
+use crate::http::conditional::{self, IfMatch};
 use crate::http::respond::{self, ListMeta, Representation};
 use crate::http::{RecordId, no_query, require_match, vary_accept};
 use crate::idempotency::{self, Idempotent};
@@ -104,12 +104,23 @@ pub async fn get_program(
 ) -> Result<HttpResponse, AppError> {
     no_query(&request)?;
     let id = id.of("program")?;
+    let json_ld = schema_org::wanted(&request);
+    if !json_ld && conditional::has_if_none_match(&request) {
+        let version = state.db.read(move |conn| store::version(conn, id)).await?;
+        if let Some(etag) = state.etags.get("program", id, version)
+            && conditional::none_match_hits(&request, &etag)
+        {
+            return Ok(vary_accept(respond::not_modified(etag)));
+        }
+    }
     let program = state.db.read(move |conn| store::get(conn, id)).await?;
-    if schema_org::wanted(&request) {
+    if json_ld {
         let body = serde_json::to_vec(&schema_org::program(&program)).map_err(AppError::internal)?;
         return Ok(vary_accept(respond::document(&request, schema_org::LD_JSON, body)));
     }
-    Ok(vary_accept(Representation::of(&program)?.read(&request)))
+    let representation = Representation::of(&program)?;
+    state.etags.remember("program", id, &program.updated_at, &representation.etag);
+    Ok(vary_accept(representation.read(&request)))
 }
 
 /// Create a program

@@ -83,6 +83,16 @@ fn find_row(conn: &mut Conn, id: i64) -> Result<ProgramRow, AppError> {
         .ok_or_else(|| AppError::not_found(RESOURCE, id))
 }
 
+/// The version (`updated_at`) of program `id`, without loading it.
+pub fn version(conn: &mut Conn, id: i64) -> Result<Micros, AppError> {
+    programs::table
+        .find(id)
+        .select(programs::updated_at)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found(RESOURCE, id))
+}
+
 pub fn get(conn: &mut Conn, id: i64) -> Result<Program, AppError> {
     find_row(conn, id)?.into_program()
 }

@@ -34,6 +34,13 @@ async fn if_none_match_with_the_current_etag_is_304_with_the_etag() {
         }
         let stale = app.send(TestRequest::get().uri(&path).insert_header(("If-None-Match", "\"stale\""))).await;
         stale.assert_status(200);
+        // After a change, the tag the client holds no longer answers 304.
+        let field = if path.contains("events") { "title" } else { "name" };
+        app.patch(&path, &json!({field: "Renamed"})).await.assert_status(200);
+        let changed = app.send(TestRequest::get().uri(&path).insert_header(("If-None-Match", etag.clone()))).await;
+        changed.assert_status(200);
+        assert_ne!(changed.header("etag"), Some(etag));
+        assert_eq!(changed.json()[field], "Renamed");
     }
 }
 
