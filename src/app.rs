@@ -27,7 +27,7 @@ pub const HEAD_DEADLINE: Duration = Duration::from_secs(5);
 /// timeouts would hold sockets for nothing; shorter makes busy clients reconnect.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(30);
 /// Threads per worker for blocking database calls (the read pool has 8 connections).
-pub const BLOCKING_THREADS_PER_WORKER: usize = 8;
+pub const BLOCKING_THREADS_PER_WORKER: usize = 4;
 /// Connections each worker serves at once; more wait in the accept backlog.
 pub const MAX_CONNECTIONS_PER_WORKER: usize = 2_048;
 

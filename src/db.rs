@@ -32,6 +32,9 @@ const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 const READ_POOL_SIZE: u32 = 8;
 /// How long a request waits for a connection before it fails with a 500 instead of hanging.
 const POOL_TIMEOUT: Duration = Duration::from_secs(30);
+/// SQLite's memory for the whole process (caches, FTS buffers), in bytes: a soft limit it keeps
+/// to by releasing cache pages, so that broad searches do not grow the process for good.
+const SOFT_HEAP_LIMIT: u64 = 24 * 1024 * 1024;
 /// Each connection's own page cache, in KiB.
 const CACHE_KIB: u32 = 2 * 1024;
 /// How long SQLite waits for a lock held by another connection or process.
@@ -149,7 +152,8 @@ impl Db {
         let mut conn = Conn::establish(path).map_err(|e| open_error("open", &e))?;
         // WAL is a property of the file: set once, it persists for every later connection.
         conn.batch_execute(&format!(
-            "PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
+            "PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;
+             PRAGMA soft_heap_limit = {SOFT_HEAP_LIMIT};"
         ))
         .map_err(|e| open_error("configure", &e))?;
         conn.run_pending_migrations(MIGRATIONS).map_err(|e| open_error("migrate", &e))?;
