@@ -18,6 +18,9 @@ const WINDOW_STEP: Micros = 60 * 1_000_000;
 #[derive(Default)]
 pub struct FeedCache {
     entries: Mutex<HashMap<String, Entry>>,
+    /// Held while rendering, so that when a rendering goes stale (a write, the next minute) the
+    /// subscribers polling at that moment wait for one new rendering instead of each making one.
+    pub rendering: tokio::sync::Mutex<()>,
 }
 
 struct Entry {

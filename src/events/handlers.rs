@@ -295,6 +295,10 @@ pub async fn list_events_ics(state: web::Data<AppState>, request: HttpRequest) -
     if let Some((body, etag)) = state.feeds.get(&url, generation, now) {
         return Ok(respond::document_tagged(&request, calendar::TEXT_CALENDAR, body, etag));
     }
+    let _rendering = state.feeds.rendering.lock().await;
+    if let Some((body, etag)) = state.feeds.get(&url, generation, now) {
+        return Ok(respond::document_tagged(&request, calendar::TEXT_CALENDAR, body, etag));
+    }
     let events = state.db.read(move |conn| store::calendar(conn, &query)).await?;
     let body = calendar::render(CALENDAR_NAME, &events).into_bytes();
     let etag = conditional::etag_of(&body);
