@@ -140,7 +140,7 @@ async fn token(config: Config, action: TokenCommand) -> Result<(), Failure> {
         TokenCommand::List => {
             let list = db.read(tokens::list).await.map_err(runtime)?;
             for token in list {
-                println!("{}\t{}", token.name, tokens::format_created(token.created_at));
+                println!("{}\t{}", token.name, crate::clock::format_micros(token.created_at));
             }
         }
         TokenCommand::Revoke { name } => {

@@ -58,3 +58,24 @@ pub fn vary_accept(mut response: actix_web::HttpResponse) -> actix_web::HttpResp
     response.headers_mut().append(VARY, HeaderValue::from_static("Accept"));
     response
 }
+
+/// A cheap `304` for a record: when `If-None-Match` names the ETag already served for the
+/// record's current version, answering needs only that version (`version` reads it), not the
+/// record. `None` means the full representation is needed.
+pub async fn not_modified_by_version<F>(
+    state: &crate::app::AppState,
+    request: &HttpRequest,
+    kind: &'static str,
+    id: i64,
+    version: F,
+) -> Result<Option<actix_web::HttpResponse>, AppError>
+where
+    F: FnOnce(&mut crate::db::Conn) -> Result<crate::clock::Micros, AppError> + Send + 'static,
+{
+    if !conditional::has_if_none_match(request) {
+        return Ok(None);
+    }
+    let version = state.db.read(version).await?;
+    let served = state.etags.get(kind, id, version).filter(|etag| conditional::none_match_hits(request, etag));
+    Ok(served.map(respond::not_modified))
+}

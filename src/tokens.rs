@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::clock::{self, Micros};
+use crate::clock::Micros;
 use crate::db::Conn;
 use crate::error::AppError;
 use crate::schema::api_tokens;
@@ -60,8 +60,4 @@ pub fn find(conn: &mut Conn, secret: &str) -> Result<Option<String>, AppError> {
         .select(api_tokens::name)
         .first(conn)
         .optional()?)
-}
-
-pub fn format_created(created_at: Micros) -> String {
-    clock::format_micros(created_at)
 }

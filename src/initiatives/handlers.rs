@@ -8,9 +8,9 @@ use crate::app::AppState;
 use crate::error::AppError;
 use crate::http::auth::Writer;
 use crate::http::body::JsonBody;
-use crate::http::conditional::{self, IfMatch};
+use crate::http::conditional::IfMatch;
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, no_query, require_match};
+use crate::http::{RecordId, no_query, not_modified_by_version, require_match};
 use crate::idempotency::{self, Idempotent};
 use crate::initiatives::api::{
     Category, Initiative, InitiativePatch, InitiativePatchDoc, InitiativeQuery, InitiativeStatus, NewInitiative,
@@ -98,13 +98,10 @@ pub async fn get_initiative(
 ) -> Result<HttpResponse, AppError> {
     no_query(&request)?;
     let id = id.of("initiative")?;
-    if conditional::has_if_none_match(&request) {
-        let version = state.db.read(move |conn| store::version(conn, id)).await?;
-        if let Some(etag) = state.etags.get("initiative", id, version)
-            && conditional::none_match_hits(&request, &etag)
-        {
-            return Ok(respond::not_modified(etag));
-        }
+    if let Some(response) =
+        not_modified_by_version(&state, &request, "initiative", id, move |conn| store::version(conn, id)).await?
+    {
+        return Ok(response);
     }
     let initiative = state.db.read(move |conn| store::get(conn, id)).await?;
     let representation = Representation::of(&initiative)?;

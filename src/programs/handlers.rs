@@ -8,9 +8,9 @@ use crate::app::AppState;
 use crate::error::AppError;
 use crate::http::auth::Writer;
 use crate::http::body::JsonBody;
-use crate::http::conditional::{self, IfMatch};
+use crate::http::conditional::IfMatch;
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, no_query, require_match, vary_accept};
+use crate::http::{RecordId, no_query, not_modified_by_version, require_match, vary_accept};
 use crate::idempotency::{self, Idempotent};
 use crate::programs::api::{Campus, NewProgram, Program, ProgramPatch, ProgramPatchDoc, ProgramQuery, ProgramType};
 use crate::programs::store;
@@ -105,13 +105,11 @@ pub async fn get_program(
     no_query(&request)?;
     let id = id.of("program")?;
     let json_ld = schema_org::wanted(&request);
-    if !json_ld && conditional::has_if_none_match(&request) {
-        let version = state.db.read(move |conn| store::version(conn, id)).await?;
-        if let Some(etag) = state.etags.get("program", id, version)
-            && conditional::none_match_hits(&request, &etag)
-        {
-            return Ok(vary_accept(respond::not_modified(etag)));
-        }
+    if !json_ld
+        && let Some(response) =
+            not_modified_by_version(&state, &request, "program", id, move |conn| store::version(conn, id)).await?
+    {
+        return Ok(vary_accept(response));
     }
     let program = state.db.read(move |conn| store::get(conn, id)).await?;
     if json_ld {
