@@ -13,9 +13,9 @@ use actix_web::{App, HttpServer, web};
 
 use crate::config::CorsOrigins;
 use crate::db::Db;
-use crate::events::feed_cache::FeedCache;
 use crate::http::conditional::EtagCache;
 use crate::http::middleware::{self, REQUEST_ID};
+use crate::http::rendered::RenderedCache;
 use crate::{openapi, routes};
 
 /// How long in-flight requests may take to finish after SIGTERM or SIGINT.
@@ -38,8 +38,10 @@ pub struct AppState {
     pub cors_origins: CorsOrigins,
     /// The OpenAPI document, rendered once.
     pub openapi_json: Arc<str>,
-    /// Rendered calendar feeds.
-    pub feeds: Arc<FeedCache>,
+    /// Rendered list pages and calendar feeds, until the next write.
+    pub rendered: Arc<RenderedCache>,
+    /// Held while a calendar feed is rendered (one rendering at a time).
+    pub feed_rendering: Arc<tokio::sync::Mutex<()>>,
     /// ETags of records served, by version, for cheap 304s.
     pub etags: Arc<EtagCache>,
 }
@@ -50,7 +52,8 @@ impl AppState {
             db,
             cors_origins,
             openapi_json: openapi::spec_json().into(),
-            feeds: Arc::default(),
+            rendered: Arc::default(),
+            feed_rendering: Arc::default(),
             etags: Arc::default(),
         }
     }

@@ -9,8 +9,9 @@ use crate::app::AppState;
 use crate::clock::{self, Micros};
 use crate::db::Conn;
 use crate::error::AppError;
+use crate::http::list_page;
 use crate::http::query::{self, QueryParams};
-use crate::http::respond::{self, ListMeta};
+use crate::http::respond::ListMeta;
 use crate::schema::deletions;
 use crate::wire::{WireEnum, from_db};
 use crate::wire_enum;
@@ -42,7 +43,7 @@ pub struct Deletion {
 
 /// A page of deletions, oldest first.
 #[derive(ToSchema)]
-#[allow(dead_code, reason = "documents the list envelope; lists are serialized by respond::list")]
+#[allow(dead_code, reason = "documents the list envelope; lists are serialized by respond::render_list")]
 pub struct DeletionList {
     data: Vec<Deletion>,
     meta: ListMeta,
@@ -137,6 +138,5 @@ pub async fn list_deletions(state: web::Data<AppState>, request: HttpRequest) ->
     let offset = params.get("offset", query::integer(0, i64::MAX)).unwrap_or(0);
     let pairs = params.finish()?;
     let query = DeletionQuery { since, resource, limit, offset };
-    let (data, total) = state.db.read(move |conn| list(conn, &query)).await?;
-    respond::list(&request, &pairs, &data, ListMeta { total, limit, offset })
+    list_page(&state, &request, &pairs, (limit, offset), move |conn| list(conn, &query)).await
 }

@@ -2,7 +2,6 @@
 
 pub mod api;
 pub mod calendar;
-pub mod feed_cache;
 pub mod handlers;
 pub mod model;
 pub mod store;

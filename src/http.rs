@@ -6,6 +6,7 @@ pub mod conditional;
 pub mod fields;
 pub mod middleware;
 pub mod query;
+pub mod rendered;
 pub mod respond;
 
 use actix_web::dev::Payload;
@@ -78,4 +79,31 @@ where
     let version = state.db.read(version).await?;
     let served = state.etags.get(kind, id, version).filter(|etag| conditional::none_match_hits(request, etag));
     Ok(served.map(respond::not_modified))
+}
+
+/// A list page. Rendered pages are kept until the next write (`http::rendered`), so a repeated
+/// request costs no database work; otherwise `load` runs on a read connection and returns the
+/// page's records and the total that match.
+pub async fn list_page<T, F>(
+    state: &crate::app::AppState,
+    request: &HttpRequest,
+    pairs: &[(String, String)],
+    page: (i64, i64),
+    load: F,
+) -> Result<actix_web::HttpResponse, AppError>
+where
+    T: Serialize + Send + 'static,
+    F: FnOnce(&mut crate::db::Conn) -> Result<(Vec<T>, i64), AppError> + Send + 'static,
+{
+    // Taken before reading: a write that commits meanwhile makes this rendering stale at once.
+    let stamp = rendered::Stamp { generation: state.db.counts.generation(), step: 0 };
+    let target = rendered::target_of(request);
+    if let Some(page) = state.rendered.get(&target, stamp) {
+        return Ok(page.respond(request));
+    }
+    let (limit, offset) = page;
+    let (data, total) = state.db.read(load).await?;
+    let page = respond::render_list(request.path(), pairs, &data, respond::ListMeta { total, limit, offset })?;
+    state.rendered.put(target, stamp, page.clone());
+    Ok(page.respond(request))
 }

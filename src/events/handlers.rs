@@ -12,16 +12,17 @@ use crate::events::calendar;
 use crate::events::store;
 use crate::http::auth::Writer;
 use crate::http::body::JsonBody;
-use crate::http::conditional::{self, IfMatch};
+use crate::http::conditional::IfMatch;
+use crate::http::rendered::{self, Stamp};
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, no_query, not_modified_by_version, require_match, vary_accept};
+use crate::http::{RecordId, list_page, no_query, not_modified_by_version, require_match, vary_accept};
 use crate::idempotency::{self, Idempotent};
 use crate::schema_org;
 use crate::schema_org::EventLd;
 
 /// A page of events.
 #[derive(ToSchema)]
-#[allow(dead_code, reason = "documents the list envelope; lists are serialized by respond::list")]
+#[allow(dead_code, reason = "documents the list envelope; lists are serialized by respond::render_list")]
 pub struct EventList {
     data: Vec<Event>,
     meta: ListMeta,
@@ -85,12 +86,9 @@ pub struct EventListParams {
 )]
 pub async fn list_events(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, AppError> {
     let (query, pairs) = EventQuery::from_request(&request)?;
-    let (limit, offset) = (query.list.limit, query.list.offset);
-    let (events, total) = {
-        let counts = state.db.counts.clone();
-        state.db.read(move |conn| store::list(conn, &query, &counts)).await?
-    };
-    respond::list(&request, &pairs, &events, ListMeta { total, limit, offset })
+    let page = (query.list.limit, query.list.offset);
+    let counts = state.db.counts.clone();
+    list_page(&state, &request, &pairs, page, move |conn| store::list(conn, &query, &counts)).await
 }
 
 /// Get an event
@@ -287,23 +285,28 @@ const CALENDAR_NAME: &str = "RUSH University System for Health events";
 pub async fn list_events_ics(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, AppError> {
     let now = clock::system_now();
     let query = EventQuery::for_calendar(&request, now)?;
-    // Taken before reading: a write that lands meanwhile makes this rendering stale at once.
-    let generation = state.db.counts.generation();
-    let url = request.query_string().to_owned();
-    if let Some((body, etag)) = state.feeds.get(&url, generation, now) {
-        return Ok(respond::document_tagged(&request, calendar::TEXT_CALENDAR, body, etag));
+    // Taken before reading: a write that lands meanwhile makes this rendering stale at once. The
+    // default window moves with the clock, so a rendering also lasts only its minute.
+    let stamp = Stamp { generation: state.db.counts.generation(), step: now / FEED_STEP };
+    let target = rendered::target_of(&request);
+    if let Some(feed) = state.rendered.get(&target, stamp) {
+        return Ok(feed.respond(&request));
     }
-    let _rendering = state.feeds.rendering.lock().await;
-    if let Some((body, etag)) = state.feeds.get(&url, generation, now) {
-        return Ok(respond::document_tagged(&request, calendar::TEXT_CALENDAR, body, etag));
+    // A feed holds up to 1,000 events: when it goes stale, the subscribers polling at that moment
+    // wait for one new rendering instead of each making one.
+    let _rendering = state.feed_rendering.lock().await;
+    if let Some(feed) = state.rendered.get(&target, stamp) {
+        return Ok(feed.respond(&request));
     }
     let events = state.db.read(move |conn| store::calendar(conn, &query)).await?;
-    let body = calendar::render(CALENDAR_NAME, &events).into_bytes();
-    let etag = conditional::etag_of(&body);
-    let body = web::Bytes::from(body);
-    state.feeds.put(url, generation, now, body.clone(), etag.clone());
-    Ok(respond::document_tagged(&request, calendar::TEXT_CALENDAR, body, etag))
+    let feed =
+        respond::document_rendering(calendar::TEXT_CALENDAR, calendar::render(CALENDAR_NAME, &events).into_bytes());
+    state.rendered.put(target, stamp, feed.clone());
+    Ok(feed.respond(&request))
 }
+
+/// How long a feed rendering with the default window is reused.
+const FEED_STEP: clock::Micros = 60 * 1_000_000;
 
 /// Get an event (iCalendar)
 ///

@@ -1,13 +1,13 @@
 //! Successful responses: records with their ETag, and list pages with their Link header.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::AppError;
 use crate::http::conditional;
+use crate::http::rendered::Rendered;
 
 /// Public reads may be stored by browsers and shared caches, but must be revalidated each time:
 /// the data changes at any moment, and with the ETag a revalidation costs a 304 without a body.
@@ -95,37 +95,29 @@ struct Page<'a, T> {
     meta: ListMeta,
 }
 
-/// `200` with `{"data", "meta"}`, an ETag of exactly those bytes (`304` when `If-None-Match`
-/// names it) and an RFC 8288 `Link` header to the next and previous pages, keeping the request's
-/// filters and sort. `pairs` are the request's validated query parameters.
-pub fn list<T: Serialize>(
-    request: &HttpRequest,
+/// A list page rendered once: `{"data", "meta"}`, the ETag of exactly those bytes, and an RFC 8288
+/// `Link` header to the next and previous pages, keeping the request's filters and sort. `pairs`
+/// are the request's validated query parameters.
+pub fn render_list<T: Serialize>(
+    path: &str,
     pairs: &[(String, String)],
     data: &[T],
     meta: ListMeta,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Rendered, AppError> {
     let body = serde_json::to_vec(&Page { data, meta }).map_err(AppError::internal)?;
     let etag = conditional::etag_of(&body);
     let mut links = Vec::new();
     if meta.offset.saturating_add(meta.limit) < meta.total {
-        links.push(link(request.path(), pairs, meta.offset + meta.limit, "next"));
+        links.push(link(path, pairs, meta.offset + meta.limit, "next"));
     }
     if meta.offset > 0 {
         // Past the end, the previous page is the last one that has records.
         let previous =
             if meta.offset >= meta.total { meta.total - meta.limit } else { meta.offset - meta.limit }.max(0);
-        links.push(link(request.path(), pairs, previous, "prev"));
+        links.push(link(path, pairs, previous, "prev"));
     }
-    let not_modified = conditional::none_match_hits(request, &etag);
-    let mut response = if not_modified { HttpResponse::NotModified() } else { HttpResponse::Ok() };
-    response.insert_header((header::ETAG, etag)).insert_header((header::CACHE_CONTROL, REVALIDATE));
-    if !links.is_empty() {
-        response.insert_header((header::LINK, links.join(", ")));
-    }
-    if not_modified {
-        return Ok(response.finish());
-    }
-    Ok(response.content_type(mime_json()).body(body))
+    let link = (!links.is_empty()).then(|| links.join(", "));
+    Ok(Rendered { content_type: mime_json(), body: body.into(), etag, link })
 }
 
 fn link(path: &str, pairs: &[(String, String)], offset: i64, relation: &str) -> String {
@@ -139,23 +131,13 @@ fn link(path: &str, pairs: &[(String, String)], offset: i64, relation: &str) -> 
 /// A non-JSON document (a calendar, a JSON-LD page) with an ETag of its bytes, `304` when
 /// `If-None-Match` names it, and revalidation for caches.
 pub fn document(request: &HttpRequest, content_type: &'static str, body: Vec<u8>) -> HttpResponse {
-    let etag = conditional::etag_of(&body);
-    document_tagged(request, content_type, body.into(), etag)
+    document_rendering(content_type, body).respond(request)
 }
 
-/// `document` for a body whose ETag is already known (a cached rendering).
-pub fn document_tagged(request: &HttpRequest, content_type: &'static str, body: Bytes, etag: String) -> HttpResponse {
-    if conditional::none_match_hits(request, &etag) {
-        return HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag))
-            .insert_header((header::CACHE_CONTROL, REVALIDATE))
-            .finish();
-    }
-    HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, REVALIDATE))
-        .body(body)
+/// A document rendered once, to be kept (see `http::rendered`).
+pub fn document_rendering(content_type: &'static str, body: Vec<u8>) -> Rendered {
+    let etag = conditional::etag_of(&body);
+    Rendered { content_type, body: body.into(), etag, link: None }
 }
 
 /// `204 No Content`.

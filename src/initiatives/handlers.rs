@@ -10,7 +10,7 @@ use crate::http::auth::Writer;
 use crate::http::body::JsonBody;
 use crate::http::conditional::IfMatch;
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, no_query, not_modified_by_version, require_match};
+use crate::http::{RecordId, list_page, no_query, not_modified_by_version, require_match};
 use crate::idempotency::{self, Idempotent};
 use crate::initiatives::api::{
     Category, Initiative, InitiativePatch, InitiativePatchDoc, InitiativeQuery, InitiativeStatus, NewInitiative,
@@ -19,7 +19,7 @@ use crate::initiatives::store;
 
 /// A page of initiatives.
 #[derive(ToSchema)]
-#[allow(dead_code, reason = "documents the list envelope; lists are serialized by respond::list")]
+#[allow(dead_code, reason = "documents the list envelope; lists are serialized by respond::render_list")]
 pub struct InitiativeList {
     data: Vec<Initiative>,
     meta: ListMeta,
@@ -70,12 +70,9 @@ pub struct InitiativeListParams {
 )]
 pub async fn list_initiatives(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, AppError> {
     let (query, pairs) = InitiativeQuery::from_request(&request)?;
-    let (limit, offset) = (query.list.limit, query.list.offset);
-    let (initiatives, total) = {
-        let counts = state.db.counts.clone();
-        state.db.read(move |conn| store::list(conn, &query, &counts)).await?
-    };
-    respond::list(&request, &pairs, &initiatives, ListMeta { total, limit, offset })
+    let page = (query.list.limit, query.list.offset);
+    let counts = state.db.counts.clone();
+    list_page(&state, &request, &pairs, page, move |conn| store::list(conn, &query, &counts)).await
 }
 
 /// Get an initiative

@@ -10,7 +10,7 @@ use crate::http::auth::Writer;
 use crate::http::body::JsonBody;
 use crate::http::conditional::IfMatch;
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, no_query, not_modified_by_version, require_match, vary_accept};
+use crate::http::{RecordId, list_page, no_query, not_modified_by_version, require_match, vary_accept};
 use crate::idempotency::{self, Idempotent};
 use crate::programs::api::{Campus, NewProgram, Program, ProgramPatch, ProgramPatchDoc, ProgramQuery, ProgramType};
 use crate::programs::store;
@@ -19,7 +19,7 @@ use crate::schema_org::ProgramLd;
 
 /// A page of programs.
 #[derive(ToSchema)]
-#[allow(dead_code, reason = "documents the list envelope; lists are serialized by respond::list")]
+#[allow(dead_code, reason = "documents the list envelope; lists are serialized by respond::render_list")]
 pub struct ProgramList {
     data: Vec<Program>,
     meta: ListMeta,
@@ -74,12 +74,9 @@ pub struct ProgramListParams {
 )]
 pub async fn list_programs(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, AppError> {
     let (query, pairs) = ProgramQuery::from_request(&request)?;
-    let (limit, offset) = (query.list.limit, query.list.offset);
-    let (programs, total) = {
-        let counts = state.db.counts.clone();
-        state.db.read(move |conn| store::list(conn, &query, &counts)).await?
-    };
-    respond::list(&request, &pairs, &programs, ListMeta { total, limit, offset })
+    let page = (query.list.limit, query.list.offset);
+    let counts = state.db.counts.clone();
+    list_page(&state, &request, &pairs, page, move |conn| store::list(conn, &query, &counts)).await
 }
 
 /// Get a program

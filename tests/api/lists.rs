@@ -1,6 +1,7 @@
 //! List behaviour, table-driven over all three resources: pagination, filters, sorting, `q`,
 //! the envelope and the Link header.
 
+use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
 use crate::support::TestApp;
@@ -316,4 +317,43 @@ async fn search_follows_updates_and_deletes() {
     app.delete(&format!("/api/v1/events/{}", event["id"])).await.assert_status(204);
     assert_eq!(found("/api/v1/events?q=otolaryngology").await, 0);
     assert_eq!(found("/api/v1/events?q=%22%20OR%20x").await, 0, "query syntax is taken literally");
+}
+
+#[actix_web::test]
+async fn a_repeated_page_is_the_same_representation_until_a_write_changes_it() {
+    let app = fixture().await;
+    for collection in COLLECTIONS {
+        let path = format!("/api/v1/{collection}?limit=2&sort=-created_at");
+        let first = app.get(&path).await;
+        let again = app.get(&path).await;
+        assert_eq!(again.body, first.body, "{collection}");
+        let etag = first.header("etag").expect("ETag");
+        assert_eq!(again.header("etag"), Some(etag.clone()));
+        assert_eq!(again.header("link"), first.header("link"));
+
+        let revalidated = app.send(TestRequest::get().uri(&path).insert_header(("If-None-Match", etag.clone()))).await;
+        revalidated.assert_status(304);
+        assert_eq!(revalidated.header("etag"), Some(etag.clone()));
+        assert_eq!(revalidated.header("link"), first.header("link"), "a 304 keeps the page's links");
+
+        let created = match collection {
+            "programs" => app.create_program(json!({})).await,
+            "initiatives" => app.create_initiative(json!({})).await,
+            _ => app.create_event(json!({})).await,
+        };
+        let after = app.send(TestRequest::get().uri(&path).insert_header(("If-None-Match", etag.clone()))).await;
+        after.assert_status(200);
+        assert_ne!(after.header("etag"), Some(etag), "{collection}: the write changed the page");
+        let body = after.json();
+        assert_eq!(body["data"][0]["id"], created["id"], "{collection}: the new record leads the page");
+        let total = |page: &Value| page["meta"]["total"].as_i64().expect("meta.total");
+        assert_eq!(total(&body), total(&first.json()) + 1);
+
+        let deletions = "/api/v1/deletions?resource=".to_owned() + collection;
+        let before = total(&app.get(&deletions).await.json());
+        app.delete(&format!("/api/v1/{collection}/{}", created["id"])).await.assert_status(204);
+        let gone = app.get(&path).await.json();
+        assert_ne!(gone["data"][0]["id"], created["id"], "{collection}: the deleted record left the page");
+        assert_eq!(total(&app.get(&deletions).await.json()), before + 1);
+    }
 }
