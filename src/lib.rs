@@ -26,6 +26,8 @@ pub mod http;
 pub mod idempotency;
 /// Community health initiatives.
 pub mod initiatives;
+/// How the process uses memory.
+pub mod memory;
 /// The OpenAPI document.
 pub mod openapi;
 /// The problem type catalogue.

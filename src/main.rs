@@ -4,6 +4,7 @@ use clap::Parser;
 use rush_api::cli::{self, Cli, Failure};
 
 fn main() -> ExitCode {
+    rush_api::memory::bound_malloc_arenas();
     // A malformed .env is a configuration error like any other bad value.
     if let Err(error) = dotenvy::dotenv()
         && !error.not_found()
