@@ -78,7 +78,7 @@ impl WriteClock {
 const MAX_BATCH: usize = 64;
 
 type WriteResult = Result<Box<dyn Any + Send>, AppError>;
-type WriteJob = Box<dyn FnOnce(&mut Conn, Micros) -> WriteResult + Send>;
+type WriteJob = Box<dyn FnMut(&mut Conn, Micros) -> WriteResult + Send>;
 
 /// A write waiting for the writer thread, and where its result goes once it is durable.
 struct WriteRequest {
@@ -157,6 +157,9 @@ impl Db {
         ))
         .map_err(|e| open_error("configure", &e))?;
         conn.run_pending_migrations(MIGRATIONS).map_err(|e| open_error("migrate", &e))?;
+        // Changes made by anything but this service's writer (an operator's sqlite3 session)
+        // are queued too; index them before serving.
+        conn.immediate_transaction(sync_search).map_err(|e| open_error("index", &e))?;
         let last = latest_write(&mut conn).map_err(|e| open_error("read", &e))?;
 
         let read = Pool::builder()
@@ -196,9 +199,11 @@ impl Db {
     /// Runs `work` on the writer thread, atomically: its changes are kept only if it returns
     /// `Ok`. `work` gets the write's timestamp, taken once the write lock is held, so that
     /// timestamps follow commit order. Returns once the commit is durable (synchronous=FULL).
-    pub async fn write<T, F>(&self, work: F) -> Result<T, AppError>
+    /// `work` may run more than once (its batch is retried without a write that failed), but
+    /// only the last run's changes are ever kept: it must take its inputs by reference or clone.
+    pub async fn write<T, F>(&self, mut work: F) -> Result<T, AppError>
     where
-        F: FnOnce(&mut Conn, Micros) -> Result<T, AppError> + Send + 'static,
+        F: FnMut(&mut Conn, Micros) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
         let (reply, result) = tokio::sync::oneshot::channel();
@@ -236,9 +241,16 @@ impl Db {
     }
 }
 
-/// The writer thread: takes the waiting writes, up to `MAX_BATCH`, and runs them in one
-/// immediate transaction, each in its own savepoint so that one that fails leaves the others.
-/// One commit, one fsync for all; each caller hears back only after it.
+/// The writer thread: takes the waiting writes, up to `MAX_BATCH`, and commits them in one
+/// immediate transaction: one commit, one fsync for all; each caller hears back only after it.
+///
+/// The writes first run one after another with nothing between them. Usually all succeed and
+/// that transaction commits. When one fails, the transaction is rolled back (undoing whatever the
+/// failed write did half-way), that write's error is its answer, and the others run again, each
+/// in its own savepoint so that a failure rolls back that write alone. Savepoints are not the
+/// first choice because each one costs: SQLite journals every page a savepoint touches, and the
+/// full-text indexes flush their pending terms at every savepoint boundary (two fifths of the
+/// writer's time in a profile of `create` with a savepoint per write).
 fn write_loop(mut conn: Conn, clock: WriteClock, queue: mpsc::Receiver<WriteRequest>, counts: CountCache) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
@@ -248,27 +260,18 @@ fn write_loop(mut conn: Conn, clock: WriteClock, queue: mpsc::Receiver<WriteRequ
                 Err(_) => break,
             }
         }
-        let (jobs, replies): (Vec<WriteJob>, Vec<_>) =
+        let (mut jobs, replies): (Vec<WriteJob>, Vec<_>) =
             batch.into_iter().map(|request| (request.job, request.reply)).unzip();
-        let mut results = Vec::with_capacity(jobs.len());
-        // BEGIN IMMEDIATE: a deferred transaction that reads and then writes gets SQLITE_BUSY at
-        // once when another writer got there first, whatever busy_timeout says.
-        let committed = conn.immediate_transaction(|conn| -> Result<(), AppError> {
-            for job in jobs {
-                let now = clock.next();
-                // A nested transaction is a savepoint: an error rolls back this write alone.
-                let result = conn.transaction(|conn| {
-                    std::panic::catch_unwind(AssertUnwindSafe(|| job(conn, now)))
-                        .unwrap_or_else(|_| Err(AppError::internal("a write panicked")))
-                });
-                results.push(result);
-            }
-            Ok(())
-        });
+        let mut results: Vec<Option<WriteResult>> = jobs.iter().map(|_| None).collect();
+        let mut committed = commit_together(&mut conn, &clock, &mut jobs, &mut results);
+        if let Ok(false) = committed {
+            committed = commit_apart(&mut conn, &clock, &mut jobs, &mut results).map(|()| true);
+        }
         match committed {
-            Ok(()) => {
+            Ok(_) => {
                 counts.invalidate();
                 for (reply, result) in replies.into_iter().zip(results) {
+                    let result = result.unwrap_or_else(|| Err(AppError::internal("a write was not run")));
                     let _ = reply.send(result);
                 }
             }
@@ -289,6 +292,105 @@ fn write_loop(mut conn: Conn, clock: WriteClock, queue: mpsc::Receiver<WriteRequ
             }
         }
     }
+}
+
+/// Runs one write, turning a panic into an error so that one bad write cannot stop the writer.
+fn run_job(job: &mut WriteJob, conn: &mut Conn, now: Micros) -> WriteResult {
+    std::panic::catch_unwind(AssertUnwindSafe(|| job(conn, now)))
+        .unwrap_or_else(|_| Err(AppError::internal("a write panicked")))
+}
+
+/// Runs every write in one transaction without savepoints. `Ok(true)`: all succeeded and are
+/// committed, their results set. `Ok(false)`: one failed; nothing is kept, and only the failed
+/// write's result (its error) is set. `Err`: the transaction itself failed.
+fn commit_together(
+    conn: &mut Conn,
+    clock: &WriteClock,
+    jobs: &mut [WriteJob],
+    results: &mut [Option<WriteResult>],
+) -> Result<bool, AppError> {
+    let mut failure = None;
+    let mut succeeded = Vec::with_capacity(jobs.len());
+    // BEGIN IMMEDIATE: a deferred transaction that reads and then writes gets SQLITE_BUSY at
+    // once when another writer got there first, whatever busy_timeout says.
+    let outcome = conn.immediate_transaction(|conn| -> Result<(), AppError> {
+        for (index, job) in jobs.iter_mut().enumerate() {
+            match run_job(job, conn, clock.next()) {
+                Ok(value) => succeeded.push(Ok(value)),
+                Err(error) => {
+                    failure = Some((index, error));
+                    return Err(AppError::internal("a write in the batch failed"));
+                }
+            }
+        }
+        Ok(sync_search(conn)?)
+    });
+    match (outcome, failure) {
+        (Ok(()), _) => {
+            for (slot, result) in results.iter_mut().zip(succeeded) {
+                *slot = Some(result);
+            }
+            Ok(true)
+        }
+        (Err(_), Some((index, error))) => {
+            results[index] = Some(Err(error));
+            Ok(false)
+        }
+        (Err(error), None) => Err(error),
+    }
+}
+
+/// Runs the writes that have no result yet, each in its own savepoint, in one transaction.
+fn commit_apart(
+    conn: &mut Conn,
+    clock: &WriteClock,
+    jobs: &mut [WriteJob],
+    results: &mut [Option<WriteResult>],
+) -> Result<(), AppError> {
+    let mut fresh: Vec<(usize, WriteResult)> = Vec::with_capacity(jobs.len());
+    conn.immediate_transaction(|conn| -> Result<(), AppError> {
+        fresh.clear();
+        for (index, job) in jobs.iter_mut().enumerate() {
+            if results[index].is_some() {
+                continue;
+            }
+            let now = clock.next();
+            // A nested transaction is a savepoint: an error rolls back this write alone.
+            fresh.push((index, conn.transaction(|conn| run_job(job, conn, now))));
+        }
+        Ok(sync_search(conn)?)
+    })?;
+    for (index, result) in fresh {
+        results[index] = Some(result);
+    }
+    Ok(())
+}
+
+/// The tables with a full-text index (`<table>_search`), kept by `sync_search`.
+const SEARCHED_TABLES: [&str; 3] = ["programs", "initiatives", "events"];
+
+/// Applies the changes the triggers queued in `search_queue` (migration 4) to the full-text
+/// indexes, inside the caller's transaction: for each changed record, the text the index held
+/// before the first change (if any) is deleted and the record's text now (if it still exists) is
+/// added. Run once per transaction, so that FTS5 flushes once per commit rather than once per
+/// statement. FTS5 commands are SQLite's own syntax, hence plain SQL here.
+fn sync_search(conn: &mut Conn) -> QueryResult<()> {
+    let mut sql = String::new();
+    for table in SEARCHED_TABLES {
+        sql.push_str(&format!(
+            "INSERT INTO {table}_search ({table}_search, rowid, search_text)
+                 SELECT 'delete', queued.record_id, queued.old_text FROM search_queue AS queued
+                 WHERE queued.resource = '{table}' AND queued.old_text IS NOT NULL
+                   AND queued.seq = (SELECT min(first.seq) FROM search_queue AS first
+                                     WHERE first.resource = '{table}' AND first.record_id = queued.record_id);
+             INSERT INTO {table}_search (rowid, search_text)
+                 SELECT id, search_text FROM {table}
+                 WHERE id IN (SELECT record_id FROM search_queue WHERE resource = '{table}');
+            "
+        ));
+    }
+    sql.push_str("DELETE FROM search_queue;");
+    conn.batch_execute(&sql)
 }
 
 /// The newest write timestamp in the database, so that a restarted service never hands out an

@@ -130,10 +130,10 @@ fn replayed(stored: Stored) -> HttpResponse {
 /// reserves the key, creates and stores its response in the same transaction as the record;
 /// a retry with the same body gets that response again, one with another body a 422, and one
 /// arriving while the first is still in flight a 409. Without a key, `create` simply runs.
-pub async fn create<T, F>(db: &Db, key: Option<Idempotent>, create: F) -> Result<HttpResponse, AppError>
+pub async fn create<T, F>(db: &Db, key: Option<Idempotent>, mut create: F) -> Result<HttpResponse, AppError>
 where
     T: serde::Serialize + Send + 'static,
-    F: FnOnce(&mut Conn, Micros) -> Result<(T, String), AppError> + Send + 'static,
+    F: FnMut(&mut Conn, Micros) -> Result<(T, String), AppError> + Send + 'static,
 {
     let Some(key) = key else {
         let (record, location) = db.write(create).await?;

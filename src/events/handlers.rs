@@ -156,7 +156,7 @@ pub async fn create_event(
     let key = Idempotent::from_request(&request, &writer.token_name, &body)?;
     idempotency::create(&state.db, key, move |conn, now| {
         // References are checked here, inside the write transaction.
-        let record = NewEvent::from_json(body, &mut |field, id| store::reference_exists(conn, field, id))?;
+        let record = NewEvent::from_json(body.clone(), &mut |field, id| store::reference_exists(conn, field, id))?;
         let event = store::create(conn, record, now)?;
         let location = format!("/api/v1/events/{}", event.id);
         Ok((event, location))

@@ -25,12 +25,16 @@ pub const BODY_DEADLINE: Duration = Duration::from_secs(10);
 /// extraction at once; a wrong media type (415) or malformed JSON (400) is kept for the handler,
 /// which reports it only after authentication, existence and preconditions (RFC 9110 §13.2.1).
 #[derive(Debug)]
-pub struct JsonBody(Result<Value, AppError>);
+pub struct JsonBody(Result<Value, (ProblemCode, String)>);
 
 impl JsonBody {
-    /// The JSON value, or the 400/415 found while reading it.
-    pub fn value(self) -> Result<Value, AppError> {
-        self.0
+    /// The JSON value, or the 400/415 found while reading it. A copy each time: a write may run
+    /// more than once (`Db::write`).
+    pub fn value(&self) -> Result<Value, AppError> {
+        match &self.0 {
+            Ok(value) => Ok(value.clone()),
+            Err((code, detail)) => Err(AppError::client(*code, detail.clone())),
+        }
     }
 }
 
@@ -44,8 +48,8 @@ impl FromRequest for JsonBody {
         let mut payload = payload.take();
         Box::pin(async move {
             declared?;
-            if let Err(error) = content_type {
-                return Ok(JsonBody(Err(error)));
+            if let Err(refusal) = content_type {
+                return Ok(JsonBody(Err(refusal)));
             }
             let read = async {
                 let mut body = Vec::new();
@@ -66,9 +70,10 @@ impl FromRequest for JsonBody {
                     format!("The body did not arrive within {} seconds.", BODY_DEADLINE.as_secs()),
                 )
             })??;
-            Ok(JsonBody(serde_json::from_slice(&body).map_err(|error| {
-                AppError::client(ProblemCode::MalformedJson, format!("The body is not valid JSON: {error}."))
-            })))
+            Ok(JsonBody(
+                serde_json::from_slice(&body)
+                    .map_err(|error| (ProblemCode::MalformedJson, format!("The body is not valid JSON: {error}."))),
+            ))
         })
     }
 }
@@ -93,14 +98,14 @@ fn check_declared_length(request: &HttpRequest) -> Result<(), AppError> {
     }
 }
 
-fn check_content_type(request: &HttpRequest) -> Result<(), AppError> {
+fn check_content_type(request: &HttpRequest) -> Result<(), (ProblemCode, String)> {
     let allows_merge_patch = request.method() == Method::PATCH;
     let expected = if allows_merge_patch {
         "The body must be sent as application/json or application/merge-patch+json (optionally with charset=utf-8)."
     } else {
         "The body must be sent as application/json (optionally with charset=utf-8)."
     };
-    let refuse = || AppError::client(ProblemCode::UnsupportedMediaType, expected);
+    let refuse = || (ProblemCode::UnsupportedMediaType, expected.to_owned());
     let Some(value) = request.headers().get(header::CONTENT_TYPE) else { return Err(refuse()) };
     let text = value.to_str().map_err(|_| refuse())?;
     let mut parts = text.split(';');

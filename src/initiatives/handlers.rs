@@ -132,7 +132,7 @@ pub async fn create_initiative(
     let key = Idempotent::from_request(&request, &writer.token_name, &body)?;
     let record = NewInitiative::from_json(body)?;
     idempotency::create(&state.db, key, move |conn, now| {
-        let initiative = store::create(conn, record, now)?;
+        let initiative = store::create(conn, record.clone(), now)?;
         let location = format!("/api/v1/initiatives/{}", initiative.id);
         Ok((initiative, location))
     })

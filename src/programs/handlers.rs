@@ -144,7 +144,7 @@ pub async fn create_program(
     let key = Idempotent::from_request(&request, &writer.token_name, &body)?;
     let record = NewProgram::from_json(body)?;
     idempotency::create(&state.db, key, move |conn, now| {
-        let program = store::create(conn, record, now)?;
+        let program = store::create(conn, record.clone(), now)?;
         let location = format!("/api/v1/programs/{}", program.id);
         Ok((program, location))
     })

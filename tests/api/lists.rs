@@ -4,7 +4,7 @@
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::support::TestApp;
+use crate::support::{TestApp, assert_search_index_consistent};
 
 const COLLECTIONS: [&str; 3] = ["programs", "initiatives", "events"];
 
@@ -317,6 +317,7 @@ async fn search_follows_updates_and_deletes() {
     app.delete(&format!("/api/v1/events/{}", event["id"])).await.assert_status(204);
     assert_eq!(found("/api/v1/events?q=otolaryngology").await, 0);
     assert_eq!(found("/api/v1/events?q=%22%20OR%20x").await, 0, "query syntax is taken literally");
+    assert_search_index_consistent(std::path::Path::new(&app.db_path));
 }
 
 #[actix_web::test]

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::cli::run;
 use crate::server::{Server, token};
+use crate::support::assert_search_index_consistent;
 
 /// A keep-alive HTTP/1.1 client, enough for these tests: one connection, `Content-Length` bodies.
 pub struct Client {
@@ -224,6 +225,8 @@ fn thirty_two_concurrent_writers_lose_nothing_and_never_fail() {
     }
     assert!(total_operations > 32, "the writers did work: {total_operations}");
     server.assert_no_panics();
+    // Writes committed in batches, some retried apart after a failure: the indexes kept up.
+    assert_search_index_consistent(&dir.path().join("cli.sqlite3"));
 }
 
 /// Runs `request` from 32 threads released at once; returns the statuses.

@@ -386,3 +386,17 @@ pub fn count_rows(app: &TestApp, table: &str) -> i64 {
         .map(|c| c.n)
         .expect("count rows")
 }
+
+/// Asserts that each full-text index holds exactly its table's current text: FTS5's own check,
+/// which with rank 1 compares an external-content index against its table.
+pub fn assert_search_index_consistent(db_path: &std::path::Path) {
+    use diesel::prelude::*;
+    let mut conn = diesel::SqliteConnection::establish(&db_path.to_string_lossy()).expect("open the database");
+    diesel::sql_query("PRAGMA busy_timeout = 5000").execute(&mut conn).expect("busy timeout");
+    for table in ["programs", "initiatives", "events"] {
+        let check = format!("INSERT INTO {table}_search ({table}_search, rank) VALUES ('integrity-check', 1)");
+        if let Err(error) = diesel::sql_query(check).execute(&mut conn) {
+            panic!("the search index of {table} differs from the table: {error}");
+        }
+    }
+}
