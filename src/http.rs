@@ -62,7 +62,8 @@ pub fn vary_accept(mut response: actix_web::HttpResponse) -> actix_web::HttpResp
 
 /// A cheap `304` for a record: when `If-None-Match` names the ETag already served for the
 /// record's current version, answering needs only that version (`version` reads it), not the
-/// record. `None` means the full representation is needed.
+/// record; and not even that while no write has committed since it was last read. `None` means
+/// the full representation is needed.
 pub async fn not_modified_by_version<F>(
     state: &crate::app::AppState,
     request: &HttpRequest,
@@ -76,9 +77,16 @@ where
     if !conditional::has_if_none_match(request) {
         return Ok(None);
     }
-    let version = state.db.read(version).await?;
-    let served = state.etags.get(kind, id, version).filter(|etag| conditional::none_match_hits(request, etag));
-    Ok(served.map(respond::not_modified))
+    // Taken before reading: a write that commits meanwhile makes what is read here unconfirmed.
+    let generation = state.db.counts.generation();
+    let served = match state.etags.current(kind, id, generation) {
+        Some(etag) => Some(etag),
+        None => {
+            let version = state.db.read(version).await?;
+            state.etags.at_version(kind, id, version, generation)
+        }
+    };
+    Ok(served.filter(|etag| conditional::none_match_hits(request, etag)).map(respond::not_modified))
 }
 
 /// A list page. Rendered pages are kept until the next write (`http::rendered`), so a repeated

@@ -120,13 +120,14 @@ pub async fn get_event(
     {
         return Ok(vary_accept(response));
     }
+    let generation = state.db.counts.generation();
     let event = state.db.read(move |conn| store::get(conn, id)).await?;
     if json_ld {
         let body = serde_json::to_vec(&schema_org::event(&event)).map_err(AppError::internal)?;
         return Ok(vary_accept(respond::document(&request, schema_org::LD_JSON, body)));
     }
     let representation = Representation::of(&event)?;
-    state.etags.remember("event", id, &event.updated_at, &representation.etag);
+    state.etags.remember("event", id, &event.updated_at, &representation.etag, generation);
     Ok(vary_accept(representation.read(&request)))
 }
 

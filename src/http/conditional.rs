@@ -69,31 +69,50 @@ pub fn has_if_none_match(request: &HttpRequest) -> bool {
     request.headers().contains_key(header::IF_NONE_MATCH)
 }
 
-/// The ETags of record representations already served, by record version (`updated_at`), so that
-/// a conditional GET can be answered 304 from a one-column lookup, without loading and
-/// serialising the record. A record's representation is fixed by its version, so an entry never
-/// goes stale; a new version is simply another key.
+/// The ETag of the representation last served for each record, with its version (`updated_at`),
+/// so that a conditional GET can be answered 304 without loading and serialising the record: from
+/// a one-column lookup of the version, or from memory alone when no write has committed since that
+/// version was read (the write generation, `CountCache::generation`, is unchanged).
 #[derive(Default)]
 pub struct EtagCache {
-    entries: std::sync::Mutex<std::collections::HashMap<(&'static str, i64, i64), String>>,
+    entries: std::sync::Mutex<std::collections::HashMap<(&'static str, i64), Served>>,
 }
 
-/// Entries kept at most; past that the cache starts over (a miss only costs the full read).
-const ETAG_CACHE_CAPACITY: usize = 100_000;
+struct Served {
+    version: i64,
+    etag: String,
+    /// The write generation in which `version` was last read as the record's current one.
+    confirmed: u64,
+}
+
+/// Records kept at most; past that the cache starts over (a miss only costs the full read).
+const ETAG_CACHE_CAPACITY: usize = 50_000;
 
 impl EtagCache {
-    pub fn get(&self, kind: &'static str, id: i64, version: i64) -> Option<String> {
-        self.entries.lock().ok()?.get(&(kind, id, version)).cloned()
+    /// The ETag of record `id` if it is known to be current in write generation `generation`.
+    pub fn current(&self, kind: &'static str, id: i64, generation: u64) -> Option<String> {
+        let entries = self.entries.lock().ok()?;
+        entries.get(&(kind, id)).filter(|served| served.confirmed == generation).map(|served| served.etag.clone())
     }
 
-    /// Remembers the ETag of record `id` as served at `updated_at` (its wire form).
-    pub fn remember(&self, kind: &'static str, id: i64, updated_at: &str, etag: &str) {
+    /// The ETag served for `version` of record `id`, if that is the version last served; it is
+    /// then known to be current in `generation`, read before `version` was.
+    pub fn at_version(&self, kind: &'static str, id: i64, version: i64, generation: u64) -> Option<String> {
+        let mut entries = self.entries.lock().ok()?;
+        let served = entries.get_mut(&(kind, id)).filter(|served| served.version == version)?;
+        served.confirmed = generation;
+        Some(served.etag.clone())
+    }
+
+    /// Remembers the ETag of record `id` as served at `updated_at` (its wire form), read in
+    /// write generation `generation` (taken before the read).
+    pub fn remember(&self, kind: &'static str, id: i64, updated_at: &str, etag: &str, generation: u64) {
         let Ok(version) = crate::clock::parse_instant(updated_at) else { return };
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= ETAG_CACHE_CAPACITY {
                 entries.clear();
             }
-            entries.insert((kind, id, version), etag.to_owned());
+            entries.insert((kind, id), Served { version, etag: etag.to_owned(), confirmed: generation });
         }
     }
 }

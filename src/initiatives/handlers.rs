@@ -100,9 +100,10 @@ pub async fn get_initiative(
     {
         return Ok(response);
     }
+    let generation = state.db.counts.generation();
     let initiative = state.db.read(move |conn| store::get(conn, id)).await?;
     let representation = Representation::of(&initiative)?;
-    state.etags.remember("initiative", id, &initiative.updated_at, &representation.etag);
+    state.etags.remember("initiative", id, &initiative.updated_at, &representation.etag, generation);
     Ok(representation.read(&request))
 }
 

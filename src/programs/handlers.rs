@@ -108,13 +108,14 @@ pub async fn get_program(
     {
         return Ok(vary_accept(response));
     }
+    let generation = state.db.counts.generation();
     let program = state.db.read(move |conn| store::get(conn, id)).await?;
     if json_ld {
         let body = serde_json::to_vec(&schema_org::program(&program)).map_err(AppError::internal)?;
         return Ok(vary_accept(respond::document(&request, schema_org::LD_JSON, body)));
     }
     let representation = Representation::of(&program)?;
-    state.etags.remember("program", id, &program.updated_at, &representation.etag);
+    state.etags.remember("program", id, &program.updated_at, &representation.etag, generation);
     Ok(vary_accept(representation.read(&request)))
 }
 
