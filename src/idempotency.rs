@@ -84,7 +84,7 @@ fn reserve(conn: &mut Conn, request: &Idempotent, now: Micros) -> Result<Reserva
     let existing: Option<KeyRow> = idempotency_keys::table
         .find((&request.token_name, &request.key))
         .select(KeyRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     match existing {
         Some(row) if row.request_hash != request.fingerprint => Err(AppError::client(

@@ -58,6 +58,6 @@ pub fn find(conn: &mut Conn, secret: &str) -> Result<Option<String>, AppError> {
     Ok(api_tokens::table
         .filter(api_tokens::token_hash.eq(hash(secret)))
         .select(api_tokens::name)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }

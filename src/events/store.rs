@@ -88,7 +88,7 @@ fn find_row(conn: &mut Conn, id: i64) -> Result<EventRow, AppError> {
     events::table
         .find(id)
         .select(EventRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| AppError::not_found(RESOURCE, id))
 }
@@ -98,7 +98,7 @@ pub fn version(conn: &mut Conn, id: i64) -> Result<Micros, AppError> {
     events::table
         .find(id)
         .select(events::updated_at)
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| AppError::not_found(RESOURCE, id))
 }

@@ -72,7 +72,7 @@ fn find_row(conn: &mut Conn, id: i64) -> Result<InitiativeRow, AppError> {
     initiatives::table
         .find(id)
         .select(InitiativeRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| AppError::not_found(RESOURCE, id))
 }
@@ -82,7 +82,7 @@ pub fn version(conn: &mut Conn, id: i64) -> Result<Micros, AppError> {
     initiatives::table
         .find(id)
         .select(initiatives::updated_at)
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| AppError::not_found(RESOURCE, id))
 }
@@ -97,7 +97,7 @@ pub fn exists(conn: &mut Conn, id: i64) -> Result<bool, AppError> {
 
 /// The id of the initiative with `slug`, if any.
 pub fn id_by_slug(conn: &mut Conn, slug: &str) -> Result<Option<i64>, AppError> {
-    Ok(initiatives::table.filter(initiatives::slug.eq(slug)).select(initiatives::id).first(conn).optional()?)
+    Ok(initiatives::table.filter(initiatives::slug.eq(slug)).select(initiatives::id).get_result(conn).optional()?)
 }
 
 fn settle_slug(conn: &mut Conn, explicit: Option<&str>, name: &str, except_id: i64) -> Result<String, AppError> {
@@ -107,7 +107,7 @@ fn settle_slug(conn: &mut Conn, explicit: Option<&str>, name: &str, except_id: i
         RESOURCE,
         explicit,
         name,
-        |conn, slug| Ok(others().filter(initiatives::slug.eq(slug)).first::<String>(conn).optional()?.is_some()),
+        |conn, slug| Ok(others().filter(initiatives::slug.eq(slug)).get_result::<String>(conn).optional()?.is_some()),
         |conn, prefix| Ok(others().filter(initiatives::slug.like(format!("{prefix}%"))).load(conn)?),
     )
 }

@@ -78,7 +78,7 @@ fn find_row(conn: &mut Conn, id: i64) -> Result<ProgramRow, AppError> {
     programs::table
         .find(id)
         .select(ProgramRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| AppError::not_found(RESOURCE, id))
 }
@@ -88,7 +88,7 @@ pub fn version(conn: &mut Conn, id: i64) -> Result<Micros, AppError> {
     programs::table
         .find(id)
         .select(programs::updated_at)
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| AppError::not_found(RESOURCE, id))
 }
@@ -103,7 +103,7 @@ pub fn exists(conn: &mut Conn, id: i64) -> Result<bool, AppError> {
 
 /// The id of the program with `slug`, if any.
 pub fn id_by_slug(conn: &mut Conn, slug: &str) -> Result<Option<i64>, AppError> {
-    Ok(programs::table.filter(programs::slug.eq(slug)).select(programs::id).first(conn).optional()?)
+    Ok(programs::table.filter(programs::slug.eq(slug)).select(programs::id).get_result(conn).optional()?)
 }
 
 fn settle_slug(conn: &mut Conn, explicit: Option<&str>, name: &str, except_id: i64) -> Result<String, AppError> {
@@ -113,7 +113,7 @@ fn settle_slug(conn: &mut Conn, explicit: Option<&str>, name: &str, except_id: i
         RESOURCE,
         explicit,
         name,
-        |conn, slug| Ok(others().filter(programs::slug.eq(slug)).first::<String>(conn).optional()?.is_some()),
+        |conn, slug| Ok(others().filter(programs::slug.eq(slug)).get_result::<String>(conn).optional()?.is_some()),
         |conn, prefix| Ok(others().filter(programs::slug.like(format!("{prefix}%"))).load(conn)?),
     )
 }
