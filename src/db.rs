@@ -269,7 +269,10 @@ fn write_loop(mut conn: Conn, clock: WriteClock, queue: mpsc::Receiver<WriteRequ
         let mut results: Vec<Option<WriteResult>> = jobs.iter().map(|_| None).collect();
         let mut committed = commit_together(&mut conn, &clock, &mut jobs, &mut results);
         if let Ok(false) = committed {
-            committed = commit_apart(&mut conn, &clock, &mut jobs, &mut results).map(|()| true);
+            // A batch of one that failed has nothing left to run.
+            let rest = results.iter().any(Option::is_none);
+            committed =
+                if rest { commit_apart(&mut conn, &clock, &mut jobs, &mut results).map(|()| true) } else { Ok(true) };
         }
         match committed {
             Ok(_) => {
