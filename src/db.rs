@@ -101,9 +101,12 @@ pub struct Db {
 }
 
 /// The row count of each whole table, reused until the next committed write. An unfiltered list
-/// asks for it on every page, and counting grows with the table.
+/// asks for it on every page, and counting grows with the table. Also the keeper of the write
+/// generation, which everything cached from the data is checked against.
 #[derive(Clone, Default)]
 pub struct CountCache {
+    /// Even while the writer is idle; odd while it runs a batch (from before `BEGIN` to after
+    /// `COMMIT`). Each batch moves it by two.
     generation: Arc<AtomicU64>,
     entries: Arc<Mutex<HashMap<&'static str, (u64, i64)>>>,
 }
@@ -112,7 +115,7 @@ impl CountCache {
     /// The cached count of `table`, or `count()` computed now and cached.
     pub fn get_or(&self, table: &'static str, count: impl FnOnce() -> Result<i64, AppError>) -> Result<i64, AppError> {
         // Read the generation first: a write that commits while counting makes this entry stale.
-        let generation = self.generation.load(Ordering::SeqCst);
+        let Some(generation) = self.generation() else { return count() };
         if let Ok(entries) = self.entries.lock()
             && let Some((cached_generation, total)) = entries.get(table)
             && *cached_generation == generation
@@ -126,13 +129,22 @@ impl CountCache {
         Ok(total)
     }
 
-    fn invalidate(&self) {
+    fn batch_begins(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Rises with every committed write: anything derived from the data before is stale.
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::SeqCst)
+    fn batch_ended(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The write generation, read before reading the data that something is derived from: while
+    /// it is unchanged, no write has begun to commit since, so the derivation is still exact.
+    /// `None` while a batch of writes is being committed: what is read then may already show it
+    /// or not yet, so it must not be kept (else one reader could be served the new data and the
+    /// next one the old).
+    pub fn generation(&self) -> Option<u64> {
+        let generation = self.generation.load(Ordering::SeqCst);
+        generation.is_multiple_of(2).then_some(generation)
     }
 }
 
@@ -267,6 +279,7 @@ fn write_loop(mut conn: Conn, clock: WriteClock, queue: mpsc::Receiver<WriteRequ
         let (mut jobs, replies): (Vec<WriteJob>, Vec<_>) =
             batch.into_iter().map(|request| (request.job, request.reply)).unzip();
         let mut results: Vec<Option<WriteResult>> = jobs.iter().map(|_| None).collect();
+        counts.batch_begins();
         let mut committed = commit_together(&mut conn, &clock, &mut jobs, &mut results);
         if let Ok(false) = committed {
             // A batch of one that failed has nothing left to run.
@@ -274,9 +287,10 @@ fn write_loop(mut conn: Conn, clock: WriteClock, queue: mpsc::Receiver<WriteRequ
             committed =
                 if rest { commit_apart(&mut conn, &clock, &mut jobs, &mut results).map(|()| true) } else { Ok(true) };
         }
+        // Before any reply: a client that hears of its write never reads a page kept from before.
+        counts.batch_ended();
         match committed {
             Ok(_) => {
-                counts.invalidate();
                 for (reply, result) in replies.into_iter().zip(results) {
                     let result = result.unwrap_or_else(|| Err(AppError::internal("a write was not run")));
                     let _ = reply.send(result);

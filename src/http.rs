@@ -79,7 +79,7 @@ where
     }
     // Taken before reading: a write that commits meanwhile makes what is read here unconfirmed.
     let generation = state.db.counts.generation();
-    let served = match state.etags.current(kind, id, generation) {
+    let served = match generation.and_then(|generation| state.etags.current(kind, id, generation)) {
         Some(etag) => Some(etag),
         None => {
             let version = state.db.read(version).await?;
@@ -104,14 +104,16 @@ where
     F: FnOnce(&mut crate::db::Conn) -> Result<(Vec<T>, i64), AppError> + Send + 'static,
 {
     // Taken before reading: a write that commits meanwhile makes this rendering stale at once.
-    let stamp = rendered::Stamp { generation: state.db.counts.generation(), step: 0 };
+    let stamp = state.db.counts.generation().map(|generation| rendered::Stamp { generation, step: 0 });
     let target = rendered::target_of(request);
-    if let Some(page) = state.rendered.get(&target, stamp) {
+    if let Some(page) = stamp.and_then(|stamp| state.rendered.get(&target, stamp)) {
         return Ok(page.respond(request));
     }
     let (limit, offset) = page;
     let (data, total) = state.db.read(load).await?;
     let page = respond::render_list(request.path(), pairs, &data, respond::ListMeta { total, limit, offset })?;
-    state.rendered.put(target, stamp, page.clone());
+    if let Some(stamp) = stamp {
+        state.rendered.put(target, stamp, page.clone());
+    }
     Ok(page.respond(request))
 }

@@ -288,21 +288,23 @@ pub async fn list_events_ics(state: web::Data<AppState>, request: HttpRequest) -
     let query = EventQuery::for_calendar(&request, now)?;
     // Taken before reading: a write that lands meanwhile makes this rendering stale at once. The
     // default window moves with the clock, so a rendering also lasts only its minute.
-    let stamp = Stamp { generation: state.db.counts.generation(), step: now / FEED_STEP };
+    let stamp = state.db.counts.generation().map(|generation| Stamp { generation, step: now / FEED_STEP });
     let target = rendered::target_of(&request);
-    if let Some(feed) = state.rendered.get(&target, stamp) {
+    if let Some(feed) = stamp.and_then(|stamp| state.rendered.get(&target, stamp)) {
         return Ok(feed.respond(&request));
     }
     // A feed holds up to 1,000 events: when it goes stale, the subscribers polling at that moment
     // wait for one new rendering instead of each making one.
     let _rendering = state.feed_rendering.lock().await;
-    if let Some(feed) = state.rendered.get(&target, stamp) {
+    if let Some(feed) = stamp.and_then(|stamp| state.rendered.get(&target, stamp)) {
         return Ok(feed.respond(&request));
     }
     let events = state.db.read(move |conn| store::calendar(conn, &query)).await?;
     let feed =
         respond::document_rendering(calendar::TEXT_CALENDAR, calendar::render(CALENDAR_NAME, &events).into_bytes());
-    state.rendered.put(target, stamp, feed.clone());
+    if let Some(stamp) = stamp {
+        state.rendered.put(target, stamp, feed.clone());
+    }
     Ok(feed.respond(&request))
 }
 

@@ -81,8 +81,9 @@ pub struct EtagCache {
 struct Served {
     version: i64,
     etag: String,
-    /// The write generation in which `version` was last read as the record's current one.
-    confirmed: u64,
+    /// The write generation in which `version` was last read as the record's current one, if
+    /// it was read outside a commit.
+    confirmed: Option<u64>,
 }
 
 /// Records kept at most; past that the cache starts over (a miss only costs the full read).
@@ -92,12 +93,12 @@ impl EtagCache {
     /// The ETag of record `id` if it is known to be current in write generation `generation`.
     pub fn current(&self, kind: &'static str, id: i64, generation: u64) -> Option<String> {
         let entries = self.entries.lock().ok()?;
-        entries.get(&(kind, id)).filter(|served| served.confirmed == generation).map(|served| served.etag.clone())
+        entries.get(&(kind, id)).filter(|served| served.confirmed == Some(generation)).map(|served| served.etag.clone())
     }
 
     /// The ETag served for `version` of record `id`, if that is the version last served; it is
     /// then known to be current in `generation`, read before `version` was.
-    pub fn at_version(&self, kind: &'static str, id: i64, version: i64, generation: u64) -> Option<String> {
+    pub fn at_version(&self, kind: &'static str, id: i64, version: i64, generation: Option<u64>) -> Option<String> {
         let mut entries = self.entries.lock().ok()?;
         let served = entries.get_mut(&(kind, id)).filter(|served| served.version == version)?;
         served.confirmed = generation;
@@ -106,7 +107,7 @@ impl EtagCache {
 
     /// Remembers the ETag of record `id` as served at `updated_at` (its wire form), read in
     /// write generation `generation` (taken before the read).
-    pub fn remember(&self, kind: &'static str, id: i64, updated_at: &str, etag: &str, generation: u64) {
+    pub fn remember(&self, kind: &'static str, id: i64, updated_at: &str, etag: &str, generation: Option<u64>) {
         let Ok(version) = crate::clock::parse_instant(updated_at) else { return };
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= ETAG_CACHE_CAPACITY {

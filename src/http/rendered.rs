@@ -10,7 +10,7 @@
 //! and every write's reply is sent after the generation moved, so a client never reads a page
 //! older than its own acknowledged write.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use actix_web::HttpRequest;
@@ -53,17 +53,18 @@ impl Rendered {
         }
         response.content_type(self.content_type).body(self.body)
     }
-
-    fn size(&self) -> usize {
-        self.body.len() + self.etag.len() + self.link.as_ref().map_or(0, String::len)
-    }
 }
 
-/// Bytes of renderings kept at once. Enough for hundreds of list pages and a few full calendar
-/// feeds; small next to the database's own page cache.
+/// Bytes of renderings kept at once, keys and bookkeeping included. Enough for hundreds of list
+/// pages and a few full calendar feeds; small next to the database's own page cache.
 pub const BUDGET_BYTES: usize = 6 * 1024 * 1024;
+/// Renderings kept at once, however small: a flood of distinct URLs (any `q`, any `offset`)
+/// evicts, it does not grow the cache.
+pub const MAX_ENTRIES: usize = 4_096;
+/// What an entry costs beyond its key and rendering: the map's and the queue's slots, the stamp.
+const ENTRY_OVERHEAD: usize = 160;
 
-/// Renderings by request target (path and query string).
+/// Renderings by request target (path and query string), evicted oldest first.
 #[derive(Default)]
 pub struct RenderedCache {
     inner: Mutex<Entries>,
@@ -71,15 +72,44 @@ pub struct RenderedCache {
 
 #[derive(Default)]
 struct Entries {
-    by_target: HashMap<String, (Stamp, Rendered)>,
+    by_target: HashMap<String, Entry>,
+    /// Targets in the order they were stored, with the sequence number of that store: an entry
+    /// stored again later is found under its newer number, and the older one is skipped.
+    order: VecDeque<(u64, String)>,
+    next_sequence: u64,
+    /// The newest write generation seen; entries of older ones can never be served again.
+    generation: u64,
     bytes: usize,
+}
+
+struct Entry {
+    stamp: Stamp,
+    rendered: Rendered,
+    sequence: u64,
+    size: usize,
 }
 
 impl Entries {
     fn remove(&mut self, target: &str) {
-        if let Some((_, old)) = self.by_target.remove(target) {
-            self.bytes -= old.size();
+        if let Some(old) = self.by_target.remove(target) {
+            self.bytes -= old.size;
         }
+    }
+
+    /// Drops the places in `order` whose entry is gone or was stored again since.
+    fn compact_order(&mut self) {
+        let Entries { order, by_target, .. } = self;
+        order.retain(|(sequence, target)| by_target.get(target).is_some_and(|entry| entry.sequence == *sequence));
+    }
+
+    fn evict_oldest(&mut self) -> bool {
+        while let Some((sequence, target)) = self.order.pop_front() {
+            if self.by_target.get(&target).is_some_and(|entry| entry.sequence == sequence) {
+                self.remove(&target);
+                return true;
+            }
+        }
+        false
     }
 }
 
@@ -87,35 +117,51 @@ impl RenderedCache {
     /// The rendering of `target` made at `stamp`, if there is one.
     pub fn get(&self, target: &str, stamp: Stamp) -> Option<Rendered> {
         let entries = self.inner.lock().ok()?;
-        let (made_at, rendered) = entries.by_target.get(target)?;
-        (*made_at == stamp).then(|| rendered.clone())
+        let entry = entries.by_target.get(target)?;
+        (entry.stamp == stamp).then(|| entry.rendered.clone())
     }
 
-    /// Keeps `rendered` for `target`. Over the budget, stale renderings go first, then any.
+    /// Keeps `rendered` for `target`, made at `stamp`, within the budget.
     pub fn put(&self, target: String, stamp: Stamp, rendered: Rendered) {
-        let size = rendered.size();
+        let size = target.len()
+            + rendered.body.len()
+            + rendered.etag.len()
+            + rendered.link.as_ref().map_or(0, String::len)
+            + ENTRY_OVERHEAD;
         if size > BUDGET_BYTES {
             return;
         }
         let Ok(mut entries) = self.inner.lock() else { return };
+        if stamp.generation < entries.generation {
+            return;
+        }
+        if stamp.generation > entries.generation {
+            entries.generation = stamp.generation;
+            let Entries { by_target, bytes, .. } = &mut *entries;
+            by_target.retain(|_, entry| {
+                let current = entry.stamp.generation == stamp.generation;
+                if !current {
+                    *bytes -= entry.size;
+                }
+                current
+            });
+            entries.compact_order();
+        }
         entries.remove(&target);
-        if entries.bytes + size > BUDGET_BYTES {
-            let stale: Vec<String> = entries
-                .by_target
-                .iter()
-                .filter(|(_, (made_at, _))| *made_at != stamp)
-                .map(|(t, _)| t.clone())
-                .collect();
-            for target in stale {
-                entries.remove(&target);
+        while entries.bytes + size > BUDGET_BYTES || entries.by_target.len() >= MAX_ENTRIES {
+            if !entries.evict_oldest() {
+                break;
             }
         }
-        while entries.bytes + size > BUDGET_BYTES {
-            let Some(victim) = entries.by_target.keys().next().cloned() else { break };
-            entries.remove(&victim);
+        if entries.order.len() > 2 * entries.by_target.len() + 64 {
+            // Targets stored again (a feed each minute) leave their older places behind.
+            entries.compact_order();
         }
+        let sequence = entries.next_sequence;
+        entries.next_sequence += 1;
         entries.bytes += size;
-        entries.by_target.insert(target, (stamp, rendered));
+        entries.order.push_back((sequence, target.clone()));
+        entries.by_target.insert(target, Entry { stamp, rendered, sequence, size });
     }
 }
 
@@ -143,7 +189,11 @@ mod tests {
     }
 
     const NOW: Stamp = Stamp { generation: 2, step: 0 };
-    const BEFORE: Stamp = Stamp { generation: 1, step: 0 };
+    const BEFORE: Stamp = Stamp { generation: 0, step: 0 };
+
+    fn bytes(cache: &RenderedCache) -> usize {
+        cache.inner.lock().map(|entries| entries.bytes).unwrap_or(usize::MAX)
+    }
 
     #[test]
     fn an_entry_serves_only_its_own_stamp() {
@@ -151,26 +201,44 @@ mod tests {
         cache.put("/a?".to_owned(), BEFORE, rendered(10));
         assert!(cache.get("/a?", BEFORE).is_some());
         assert!(cache.get("/a?", NOW).is_none());
-        assert!(cache.get("/a?", Stamp { generation: 1, step: 1 }).is_none());
+        assert!(cache.get("/a?", Stamp { generation: 0, step: 1 }).is_none());
         assert!(cache.get("/b?", BEFORE).is_none());
     }
 
     #[test]
-    fn the_budget_evicts_stale_entries_first_and_is_never_exceeded() {
+    fn a_newer_generation_drops_older_entries_and_an_older_one_is_not_kept() {
+        let cache = RenderedCache::default();
+        cache.put("/old?".to_owned(), BEFORE, rendered(10));
+        cache.put("/new?".to_owned(), NOW, rendered(10));
+        assert!(cache.get("/old?", BEFORE).is_none(), "dropped when a newer generation arrived");
+        cache.put("/late?".to_owned(), BEFORE, rendered(10));
+        assert!(cache.get("/late?", BEFORE).is_none(), "rendered from data older than what is kept");
+        assert!(cache.get("/new?", NOW).is_some());
+        assert_eq!(bytes(&cache), "/new?".len() + 10 + ENTRY_OVERHEAD);
+    }
+
+    #[test]
+    fn the_oldest_go_first_and_neither_budget_is_exceeded() {
         let cache = RenderedCache::default();
         let third = BUDGET_BYTES / 3;
-        cache.put("/stale?".to_owned(), BEFORE, rendered(third));
-        cache.put("/fresh?".to_owned(), NOW, rendered(third));
-        cache.put("/new?".to_owned(), NOW, rendered(third + 10));
-        assert!(cache.get("/stale?", BEFORE).is_none());
-        assert!(cache.get("/fresh?", NOW).is_some());
-        assert!(cache.get("/new?", NOW).is_some());
-        cache.put("/newer?".to_owned(), NOW, rendered(third));
-        let kept = ["/fresh?", "/new?", "/newer?"].iter().filter(|t| cache.get(t, NOW).is_some()).count();
-        assert_eq!(kept, 2);
-        assert!(cache.get("/newer?", NOW).is_some());
-        let bytes = cache.inner.lock().map(|entries| entries.bytes).unwrap_or(usize::MAX);
-        assert!(bytes <= BUDGET_BYTES);
+        for name in ["/1?", "/2?", "/3?"] {
+            cache.put(name.to_owned(), NOW, rendered(third - 200));
+        }
+        cache.put("/2?".to_owned(), NOW, rendered(third - 200));
+        cache.put("/4?".to_owned(), NOW, rendered(third - 200));
+        assert!(cache.get("/1?", NOW).is_none(), "the oldest went first");
+        assert!(cache.get("/2?", NOW).is_some() && cache.get("/3?", NOW).is_some() && cache.get("/4?", NOW).is_some());
+        assert!(bytes(&cache) <= BUDGET_BYTES);
+
+        let many = RenderedCache::default();
+        for n in 0..MAX_ENTRIES + 10 {
+            many.put(format!("/n?q={n}"), NOW, rendered(1));
+        }
+        let kept = many.inner.lock().map(|entries| (entries.by_target.len(), entries.order.len())).unwrap_or_default();
+        assert_eq!(kept.0, MAX_ENTRIES);
+        assert!(kept.1 <= 2 * MAX_ENTRIES + 64);
+        assert!(many.get("/n?q=0", NOW).is_none());
+        assert!(many.get(&format!("/n?q={}", MAX_ENTRIES + 9), NOW).is_some());
     }
 
     #[test]
@@ -178,5 +246,6 @@ mod tests {
         let cache = RenderedCache::default();
         cache.put("/huge?".to_owned(), NOW, rendered(BUDGET_BYTES + 1));
         assert!(cache.get("/huge?", NOW).is_none());
+        assert_eq!(bytes(&cache), 0);
     }
 }
