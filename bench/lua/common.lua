@@ -91,6 +91,12 @@ function M.event_body(kind, tag, n, ctx)
   return "{" .. table.concat(fields, ",") .. "}"
 end
 
+-- The ctx of event_body from the script arguments t0, span, initiatives and programs.
+function M.event_context(a)
+  return { t0 = tonumber(a.t0), span = tonumber(a.span),
+           initiative_ids = M.numbers(a.initiatives), program_ids = M.numbers(a.programs) }
+end
+
 function M.write_headers(token, content_type)
   return { ["Content-Type"] = content_type or "application/json", ["Authorization"] = "Bearer " .. (token or "") }
 end

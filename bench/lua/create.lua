@@ -8,8 +8,7 @@ local n = 0
 function init(args)
   a = bench.args(args)
   bench.seed_random()
-  ctx = { t0 = tonumber(a.t0), span = tonumber(a.span),
-          initiative_ids = bench.numbers(a.initiatives), program_ids = bench.numbers(a.programs) }
+  ctx = bench.event_context(a)
   headers = bench.write_headers(os.getenv("BENCH_TOKEN"))
 end
 

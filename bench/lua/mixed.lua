@@ -10,8 +10,7 @@ local n = 0
 function init(args)
   a = bench.args(args)
   bench.seed_random()
-  ctx = { t0 = tonumber(a.t0), span = tonumber(a.span),
-          initiative_ids = bench.numbers(a.initiatives), program_ids = bench.numbers(a.programs) }
+  ctx = bench.event_context(a)
   reads = bench.get_requests(a.paths)
   event_ids = bench.numbers(a.events)
   local token = os.getenv("BENCH_TOKEN")
