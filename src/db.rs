@@ -396,6 +396,11 @@ const SEARCHED_TABLES: [&str; 3] = ["programs", "initiatives", "events"];
 /// added. Run once per transaction, so that FTS5 flushes once per commit rather than once per
 /// statement. FTS5 commands are SQLite's own syntax, hence plain SQL here.
 fn sync_search(conn: &mut Conn) -> QueryResult<()> {
+    conn.batch_execute(&SYNC_SEARCH_SQL)
+}
+
+/// The statements of `sync_search`, written out once: the writer runs them at every commit.
+static SYNC_SEARCH_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     let mut sql = String::new();
     for table in SEARCHED_TABLES {
         sql.push_str(&format!(
@@ -411,8 +416,8 @@ fn sync_search(conn: &mut Conn) -> QueryResult<()> {
         ));
     }
     sql.push_str("DELETE FROM search_queue;");
-    conn.batch_execute(&sql)
-}
+    sql
+});
 
 /// The newest write timestamp in the database, so that a restarted service never hands out an
 /// earlier one.
