@@ -14,8 +14,11 @@ use actix_web::{App, HttpServer, web};
 use crate::config::CorsOrigins;
 use crate::db::Db;
 use crate::http::conditional::EtagCache;
-use crate::http::middleware::{self, REQUEST_ID};
-use crate::http::rendered::RenderedCache;
+use crate::http::encoding::CompressedCache;
+use crate::http::middleware;
+use crate::http::rate_limit::{RateLimitConfig, RateLimiter};
+use crate::http::rendered::{Flights, RenderedCache};
+use crate::http::{encoding, guard};
 use crate::{openapi, routes};
 
 /// How long in-flight requests may take to finish after SIGTERM or SIGINT.
@@ -40,22 +43,37 @@ pub struct AppState {
     pub openapi_json: Arc<str>,
     /// Rendered list pages and calendar feeds, until the next write.
     pub rendered: Arc<RenderedCache>,
-    /// Held while a calendar feed is rendered (one rendering at a time).
-    pub feed_rendering: Arc<tokio::sync::Mutex<()>>,
+    /// Calendar feeds being rendered, by URL: one rendering per URL at a time.
+    pub feed_renderings: Arc<Flights>,
     /// ETags of records served, by version, for cheap 304s.
     pub etags: Arc<EtagCache>,
+    /// Compressed bodies by the identity ETag they encode.
+    pub compressed: Arc<CompressedCache>,
+    /// Every client's rate-limit buckets.
+    pub rate_limiter: Arc<RateLimiter>,
+    /// The last readiness probe's outcome, reused for a second.
+    pub readiness: Arc<crate::health::Readiness>,
 }
 
 impl AppState {
+    /// The state with rate limiting off; `serve` turns it on with `with_rate_limits`.
     pub fn new(db: Db, cors_origins: CorsOrigins) -> AppState {
         AppState {
             db,
             cors_origins,
             openapi_json: openapi::spec_json().into(),
             rendered: Arc::default(),
-            feed_rendering: Arc::default(),
+            feed_renderings: Arc::default(),
             etags: Arc::default(),
+            compressed: Arc::default(),
+            rate_limiter: Arc::new(RateLimiter::new(&RateLimitConfig::off())),
+            readiness: Arc::default(),
         }
+    }
+
+    pub fn with_rate_limits(mut self, limits: &RateLimitConfig) -> AppState {
+        self.rate_limiter = Arc::new(RateLimiter::new(limits));
+        self
     }
 }
 
@@ -76,23 +94,24 @@ pub fn build_app(
         .app_data(web::Data::new(state))
         .configure(routes::configure)
         .default_service(web::to(middleware::no_route))
+        .wrap(from_fn(guard::guard))
         .wrap(cors)
         .wrap(from_fn(middleware::request_context))
+        .wrap(from_fn(encoding::encode))
 }
 
-/// CORS exactly as the contract lists it. Request headers are named, not `*`: browsers do not
+/// CORS for every header the OpenAPI document declares: the request headers of its operations
+/// (and `Authorization` and `Content-Type`, which it states as a security scheme and media
+/// types), and the headers of its responses. Request headers are named, not `*`: browsers do not
 /// apply a wildcard to `Authorization`.
 fn cors(origins: &CorsOrigins) -> Cors {
+    let declared = openapi::declared_headers();
+    let mut request_headers = vec![header::AUTHORIZATION.to_string(), header::CONTENT_TYPE.to_string()];
+    request_headers.extend(declared.request);
     let cors = Cors::default()
         .allowed_methods(["GET", "HEAD", "POST", "PATCH", "DELETE"])
-        .allowed_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            header::IF_MATCH,
-            header::IF_NONE_MATCH,
-            REQUEST_ID,
-        ])
-        .expose_headers([header::ETAG, header::LINK, header::LOCATION, REQUEST_ID])
+        .allowed_headers(request_headers)
+        .expose_headers(declared.response)
         .max_age(3600)
         // A request from another origin is answered without CORS headers (the browser then
         // withholds it) rather than failed: same-origin and server-side callers are unaffected.

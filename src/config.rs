@@ -3,6 +3,8 @@
 use std::fmt;
 use std::net::SocketAddr;
 
+use crate::http::rate_limit::{RateLimitConfig, parse_trusted_proxies};
+
 pub const DEFAULT_DATABASE_URL: &str = "rush-api.sqlite3";
 pub const DEFAULT_BIND_ADDRESS: &str = "127.0.0.1:8080";
 
@@ -23,6 +25,7 @@ pub struct Config {
     pub database_path: String,
     pub bind_address: SocketAddr,
     pub cors_origins: CorsOrigins,
+    pub rate_limits: RateLimitConfig,
 }
 
 /// Every bad variable, each with why.
@@ -65,9 +68,34 @@ impl Config {
             .map_err(|why| problems.push(format!("CORS_ALLOWED_ORIGINS {why}")))
             .ok();
 
-        match (database_path, bind_address, cors_origins) {
-            (Some(database_path), Some(bind_address), Some(cors_origins)) if problems.is_empty() => {
-                Ok(Config { database_path, bind_address, cors_origins })
+        let mut per_minute = |name: &str, default: u32| {
+            let text = lookup(name).unwrap_or_else(|| default.to_string());
+            text.trim()
+                .parse::<u32>()
+                .map_err(|_| {
+                    problems.push(format!(
+                        "{name} must be a whole number of requests per minute (0 turns the limit off), not '{text}'"
+                    ))
+                })
+                .ok()
+        };
+        let per_ip_per_minute = per_minute("RATE_LIMIT_PER_MINUTE", RateLimitConfig::DEFAULT_PER_IP);
+        let per_token_per_minute = per_minute("RATE_LIMIT_TOKEN_PER_MINUTE", RateLimitConfig::DEFAULT_PER_TOKEN);
+        let trusted_proxies = parse_trusted_proxies(&lookup("TRUSTED_PROXIES").unwrap_or_default())
+            .map_err(|why| {
+                problems.push(format!("TRUSTED_PROXIES must be comma-separated IP addresses or CIDR ranges: {why}"))
+            })
+            .ok();
+        let rate_limits = match (per_ip_per_minute, per_token_per_minute, trusted_proxies) {
+            (Some(per_ip_per_minute), Some(per_token_per_minute), Some(trusted_proxies)) => {
+                Some(RateLimitConfig { per_ip_per_minute, per_token_per_minute, trusted_proxies })
+            }
+            _ => None,
+        };
+
+        match (database_path, bind_address, cors_origins, rate_limits) {
+            (Some(database_path), Some(bind_address), Some(cors_origins), Some(rate_limits)) if problems.is_empty() => {
+                Ok(Config { database_path, bind_address, cors_origins, rate_limits })
             }
             _ => Err(ConfigError(problems)),
         }
@@ -184,6 +212,11 @@ mod tests {
         let config = config(&[]).map_err(|e| e.to_string());
         let config = config.as_ref().map(|c| (c.database_path.as_str(), c.bind_address.to_string(), &c.cors_origins));
         assert_eq!(config, Ok(("rush-api.sqlite3", "127.0.0.1:8080".to_owned(), &CorsOrigins::None)));
+        let limits = self::config(&[]).map(|c| c.rate_limits).map_err(|e| e.to_string());
+        assert_eq!(
+            limits,
+            Ok(RateLimitConfig { per_ip_per_minute: 3_000, per_token_per_minute: 12_000, trusted_proxies: Vec::new() })
+        );
     }
 
     #[test]
@@ -193,11 +226,22 @@ mod tests {
             ("BIND_ADDRESS", "localhost"),
             ("CORS_ALLOWED_ORIGINS", "https://ok.example, ftp://bad"),
             ("RUST_LOG", "info,rush_api=loud"),
+            ("RATE_LIMIT_PER_MINUTE", "-1"),
+            ("RATE_LIMIT_TOKEN_PER_MINUTE", "lots"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal"),
         ])
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();
-        for name in ["DATABASE_URL", "BIND_ADDRESS", "CORS_ALLOWED_ORIGINS", "RUST_LOG"] {
+        for name in [
+            "DATABASE_URL",
+            "BIND_ADDRESS",
+            "CORS_ALLOWED_ORIGINS",
+            "RUST_LOG",
+            "RATE_LIMIT_PER_MINUTE",
+            "RATE_LIMIT_TOKEN_PER_MINUTE",
+            "TRUSTED_PROXIES",
+        ] {
             assert!(error.contains(name), "{name} missing from {error}");
         }
     }

@@ -49,6 +49,8 @@ struct Pragmas;
 
 impl CustomizeConnection<Conn, diesel::r2d2::Error> for Pragmas {
     fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
+        within_budget_utils::register_nondeterministic_impl(conn, check_budget)
+            .map_err(diesel::r2d2::Error::QueryError)?;
         // busy_timeout first: the pragmas after it may themselves need a lock. Each connection
         // keeps a small cache; the rest is the kernel's page cache. (Memory-mapping the file
         // was no faster here and counted every page it touched against the process's memory.)
@@ -59,6 +61,62 @@ impl CustomizeConnection<Conn, diesel::r2d2::Error> for Pragmas {
              PRAGMA cache_size = -{CACHE_KIB};"
         ))
         .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// How much database time one costly query (a search, a calendar) may take before it is stopped.
+pub const QUERY_BUDGET: Duration = Duration::from_secs(2);
+/// How long a costly query waits for one of the connections costly queries may use.
+const COSTLY_WAIT: Duration = Duration::from_secs(2);
+/// Read connections that costly queries may hold at once: half, so that lookups by id, plain
+/// lists and readiness keep being served while someone floods the expensive requests.
+const COSTLY_CONNECTIONS: usize = READ_POOL_SIZE as usize / 2;
+/// The error text a query stopped at its budget fails with; recognised in `error.rs`.
+pub const BUDGET_EXCEEDED: &str = "rush-api: the query ran past its budget";
+
+diesel::define_sql_function! {
+    /// True while the running query is within its budget; past it, an error that stops the query.
+    /// Placed in the `WHERE` of costly queries (in their full-text subquery too), so SQLite asks
+    /// it for every candidate row.
+    fn within_budget() -> diesel::sql_types::Bool;
+}
+
+std::thread_local! {
+    /// When the costly query running on this thread must stop, if one is running.
+    static QUERY_DEADLINE: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// The answer of `within_budget()`: a boolean, or an error once the deadline has passed.
+#[derive(Debug)]
+struct BudgetCheck(bool);
+
+impl diesel::serialize::ToSql<diesel::sql_types::Bool, Backend> for BudgetCheck {
+    fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, Backend>) -> diesel::serialize::Result {
+        if self.0 {
+            <bool as diesel::serialize::ToSql<diesel::sql_types::Bool, Backend>>::to_sql(&true, out)
+        } else {
+            Err(BUDGET_EXCEEDED.into())
+        }
+    }
+}
+
+fn check_budget() -> BudgetCheck {
+    BudgetCheck(QUERY_DEADLINE.get().is_none_or(|deadline| std::time::Instant::now() < deadline))
+}
+
+/// Sets this thread's query deadline while alive.
+struct Budget;
+
+impl Budget {
+    fn start(budget: Duration) -> Budget {
+        QUERY_DEADLINE.set(Some(std::time::Instant::now() + budget));
+        Budget
+    }
+}
+
+impl Drop for Budget {
+    fn drop(&mut self) {
+        QUERY_DEADLINE.set(None);
     }
 }
 
@@ -96,6 +154,8 @@ struct WriteRequest {
 #[derive(Clone)]
 pub struct Db {
     read: ConnPool,
+    /// Permits to run a costly query, `COSTLY_CONNECTIONS` of them.
+    costly: Arc<tokio::sync::Semaphore>,
     writes: mpsc::Sender<WriteRequest>,
     pub counts: CountCache,
 }
@@ -195,7 +255,8 @@ impl Db {
             .name("rush-api-writer".to_owned())
             .spawn(move || write_loop(writer, clock, queue, committed))
             .map_err(|e| open_error("start the writer for", &e))?;
-        Ok(Db { read, writes, counts })
+        let costly = Arc::new(tokio::sync::Semaphore::new(COSTLY_CONNECTIONS));
+        Ok(Db { read, costly, writes, counts })
     }
 
     /// Runs `work` on a read connection, off the async workers.
@@ -207,6 +268,31 @@ impl Db {
         let pool = self.read.clone();
         web::block(move || {
             let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+
+    /// Runs a costly read (a search, a calendar) like `read`, but on at most half the read
+    /// connections and within `QUERY_BUDGET` of database time: past either limit it fails with
+    /// 503 `query_too_costly` rather than hold connections that cheaper requests need.
+    pub async fn read_costly<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut Conn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let permit = actix_web::rt::time::timeout(COSTLY_WAIT, self.costly.clone().acquire_owned()).await;
+        let Ok(Ok(permit)) = permit else {
+            return Err(AppError::client(
+                crate::error::ProblemCode::QueryTooCostly,
+                "Too many searches and calendar renderings are running; retry in a moment.",
+            ));
+        };
+        let pool = self.read.clone();
+        web::block(move || {
+            let _permit = permit;
+            let mut conn = pool.get()?;
+            let _budget = Budget::start(QUERY_BUDGET);
             work(&mut conn)
         })
         .await?

@@ -8,6 +8,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
+/// The most entries a 422's `errors` lists; `detail` gives the full count. A request with
+/// thousands of bad members gets a small answer, not one the size of its own body.
+pub const MAX_LISTED_ERRORS: usize = 50;
 
 /// A stable, machine-readable error code. Clients branch on `code`, never on `title` or `detail`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -17,6 +20,8 @@ pub enum ProblemCode {
     MalformedJson,
     /// 400: the request is malformed in a way that is not about one field.
     BadRequest,
+    /// 400: a GET, HEAD or DELETE came with a body; the connection is closed.
+    BodyNotAllowed,
     /// 401: a write without a valid bearer token.
     Unauthorized,
     /// 404: no such record or route.
@@ -37,20 +42,27 @@ pub enum ProblemCode {
     PreconditionFailed,
     /// 413: the body is larger than 1 MiB.
     PayloadTooLarge,
+    /// 414: the request target (path and query) is longer than 8 KiB.
+    UriTooLong,
     /// 415: the body is not `application/json` (or `application/merge-patch+json` on PATCH).
     UnsupportedMediaType,
     /// 422: one or more body fields or query parameters are invalid; `errors` names each.
     ValidationFailed,
+    /// 429: this client sent more requests than its rate limit allows; `Retry-After` says when to retry.
+    RateLimited,
     /// 500: an unexpected failure; the request id lets operators find it in the log.
     Internal,
     /// 503: the database cannot be used right now.
     NotReady,
+    /// 503: the query ran past its budget of database time and was stopped; `Retry-After` applies.
+    QueryTooCostly,
 }
 
 impl ProblemCode {
-    pub const ALL: [ProblemCode; 16] = [
+    pub const ALL: [ProblemCode; 20] = [
         ProblemCode::MalformedJson,
         ProblemCode::BadRequest,
+        ProblemCode::BodyNotAllowed,
         ProblemCode::Unauthorized,
         ProblemCode::NotFound,
         ProblemCode::MethodNotAllowed,
@@ -61,15 +73,20 @@ impl ProblemCode {
         ProblemCode::IdempotencyKeyReused,
         ProblemCode::PreconditionFailed,
         ProblemCode::PayloadTooLarge,
+        ProblemCode::UriTooLong,
         ProblemCode::UnsupportedMediaType,
         ProblemCode::ValidationFailed,
+        ProblemCode::RateLimited,
         ProblemCode::Internal,
         ProblemCode::NotReady,
+        ProblemCode::QueryTooCostly,
     ];
 
     pub fn status(self) -> StatusCode {
         match self {
-            ProblemCode::MalformedJson | ProblemCode::BadRequest => StatusCode::BAD_REQUEST,
+            ProblemCode::MalformedJson | ProblemCode::BadRequest | ProblemCode::BodyNotAllowed => {
+                StatusCode::BAD_REQUEST
+            }
             ProblemCode::Unauthorized => StatusCode::UNAUTHORIZED,
             ProblemCode::NotFound => StatusCode::NOT_FOUND,
             ProblemCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -79,10 +96,12 @@ impl ProblemCode {
             }
             ProblemCode::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ProblemCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ProblemCode::UriTooLong => StatusCode::URI_TOO_LONG,
             ProblemCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ProblemCode::ValidationFailed | ProblemCode::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ProblemCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            ProblemCode::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+            ProblemCode::NotReady | ProblemCode::QueryTooCostly => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -90,6 +109,7 @@ impl ProblemCode {
         match self {
             ProblemCode::MalformedJson => "Malformed JSON",
             ProblemCode::BadRequest => "Bad request",
+            ProblemCode::BodyNotAllowed => "Body not allowed",
             ProblemCode::Unauthorized => "Authentication required",
             ProblemCode::NotFound => "Not found",
             ProblemCode::MethodNotAllowed => "Method not allowed",
@@ -100,10 +120,13 @@ impl ProblemCode {
             ProblemCode::IdempotencyKeyReused => "Idempotency key reused",
             ProblemCode::PreconditionFailed => "Precondition failed",
             ProblemCode::PayloadTooLarge => "Payload too large",
+            ProblemCode::UriTooLong => "URI too long",
             ProblemCode::UnsupportedMediaType => "Unsupported media type",
             ProblemCode::ValidationFailed => "Validation failed",
+            ProblemCode::RateLimited => "Rate limited",
             ProblemCode::Internal => "Internal server error",
             ProblemCode::NotReady => "Service not ready",
+            ProblemCode::QueryTooCostly => "Query too costly",
         }
     }
 
@@ -111,6 +134,7 @@ impl ProblemCode {
         match self {
             ProblemCode::MalformedJson => "malformed_json",
             ProblemCode::BadRequest => "bad_request",
+            ProblemCode::BodyNotAllowed => "body_not_allowed",
             ProblemCode::Unauthorized => "unauthorized",
             ProblemCode::NotFound => "not_found",
             ProblemCode::MethodNotAllowed => "method_not_allowed",
@@ -121,10 +145,13 @@ impl ProblemCode {
             ProblemCode::IdempotencyKeyReused => "idempotency_key_reused",
             ProblemCode::PreconditionFailed => "precondition_failed",
             ProblemCode::PayloadTooLarge => "payload_too_large",
+            ProblemCode::UriTooLong => "uri_too_long",
             ProblemCode::UnsupportedMediaType => "unsupported_media_type",
             ProblemCode::ValidationFailed => "validation_failed",
+            ProblemCode::RateLimited => "rate_limited",
             ProblemCode::Internal => "internal",
             ProblemCode::NotReady => "not_ready",
+            ProblemCode::QueryTooCostly => "query_too_costly",
         }
     }
 
@@ -153,6 +180,9 @@ impl ProblemCode {
             ProblemCode::NotFound => {
                 "Nothing exists at this URL: the id names no record (ids are positive integers and never reused), or the path is not part of the API."
             }
+            ProblemCode::BodyNotAllowed => {
+                "GET, HEAD and DELETE take no request body (no `Content-Length` above 0, no `Transfer-Encoding`). The request is refused and the connection closed; send it again without a body."
+            }
             ProblemCode::MethodNotAllowed => {
                 "The path exists but does not take this method. The `Allow` header lists the methods it takes."
             }
@@ -177,6 +207,15 @@ impl ProblemCode {
             ProblemCode::PayloadTooLarge => {
                 "The body is larger than 1 MiB. No valid record comes close; check what is being sent."
             }
+            ProblemCode::UriTooLong => {
+                "The request target (path and query string) is longer than 8 KiB (8,192 bytes). No valid query comes close; shorten it."
+            }
+            ProblemCode::RateLimited => {
+                "This client sent more requests than its limit allows (per IP address, or per token when a valid one is sent). Wait the `Retry-After` seconds; the `RateLimit` and `RateLimit-Policy` headers say how many requests remain and in what window."
+            }
+            ProblemCode::QueryTooCostly => {
+                "The query ran past its budget of 2 seconds of database time and was stopped, or too many expensive queries (searches, calendar renders) are running at once. Retry after the `Retry-After` seconds, or narrow the query: a longer or rarer `q`, a smaller calendar window."
+            }
             ProblemCode::UnsupportedMediaType => {
                 "Send bodies as `application/json` (optionally with `charset=utf-8`); PATCH also takes `application/merge-patch+json`."
             }
@@ -197,6 +236,7 @@ impl ProblemCode {
         match self {
             ProblemCode::MalformedJson => "The body is not valid JSON: expected value at line 1 column 1.",
             ProblemCode::BadRequest => "The request could not be understood.",
+            ProblemCode::BodyNotAllowed => "A GET request must not have a body.",
             ProblemCode::Unauthorized => {
                 "This operation needs an `Authorization: Bearer <token>` header with a valid token."
             }
@@ -213,6 +253,9 @@ impl ProblemCode {
             ProblemCode::IdempotencyKeyReused => "This Idempotency-Key was used with a different request body.",
             ProblemCode::PreconditionFailed => "If-Match does not match the current ETag of the program.",
             ProblemCode::PayloadTooLarge => "The body is larger than the limit of 1048576 bytes.",
+            ProblemCode::UriTooLong => "The request target is longer than the limit of 8192 bytes.",
+            ProblemCode::RateLimited => "Too many requests from this client; retry in 12 seconds.",
+            ProblemCode::QueryTooCostly => "The query took too long and was stopped; retry later or narrow it.",
             ProblemCode::UnsupportedMediaType => "The body must be sent as application/json.",
             ProblemCode::ValidationFailed => "1 field is invalid: see `errors`.",
             ProblemCode::Internal => "An unexpected error occurred. Quote the request id when reporting it.",
@@ -358,14 +401,14 @@ impl AppError {
         let (detail, errors, referencing_events) = match self {
             AppError::Client { detail, .. } => (detail.clone(), None, None),
             AppError::Validation(errors) => {
+                let listed = &errors[..errors.len().min(MAX_LISTED_ERRORS)];
+                let names = listed.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", ");
                 let detail = match errors.len() {
-                    1 => format!("1 field is invalid: {}.", errors[0].field),
-                    n => format!(
-                        "{n} fields are invalid: {}.",
-                        errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", ")
-                    ),
+                    1 => format!("1 field is invalid: {names}."),
+                    n if n <= MAX_LISTED_ERRORS => format!("{n} fields are invalid: {names}."),
+                    n => format!("{n} fields are invalid; the first {MAX_LISTED_ERRORS} are listed: {names}."),
                 };
-                (detail, Some(errors.clone()), None)
+                (detail, Some(listed.to_vec()), None)
             }
             AppError::MethodNotAllowed { method, allow } => {
                 (format!("{method} is not allowed here; allowed: {allow}."), None, None)
@@ -426,7 +469,7 @@ impl ResponseError for AppError {
             AppError::MethodNotAllowed { allow, .. } => {
                 response.insert_header((header::ALLOW, *allow));
             }
-            AppError::Client { code: ProblemCode::NotReady, .. } => {
+            AppError::Client { code: ProblemCode::NotReady | ProblemCode::QueryTooCostly, .. } => {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
             _ => {}
@@ -448,8 +491,20 @@ impl AppError {
 impl From<diesel::result::Error> for AppError {
     fn from(error: diesel::result::Error) -> Self {
         // SQLite's BUSY/LOCKED after busy_timeout: a transient condition, not a bug.
-        let busy = matches!(&error, diesel::result::Error::DatabaseError(_, info)
-            if info.message().contains("database is locked") || info.message().contains("database is busy"));
+        let message = match &error {
+            diesel::result::Error::DatabaseError(_, info) => info.message(),
+            _ => "",
+        };
+        if message.contains(crate::db::BUDGET_EXCEEDED) {
+            return AppError::client(
+                ProblemCode::QueryTooCostly,
+                format!(
+                    "The query ran past its budget of {} seconds of database time and was stopped; narrow it (a longer or rarer q, a smaller window) or retry later.",
+                    crate::db::QUERY_BUDGET.as_secs()
+                ),
+            );
+        }
+        let busy = message.contains("database is locked") || message.contains("database is busy");
         if busy { AppError::busy() } else { AppError::Internal(Box::new(error)) }
     }
 }
@@ -477,8 +532,10 @@ pub fn code_for_status(status: StatusCode) -> ProblemCode {
         408 => ProblemCode::RequestTimeout,
         412 => ProblemCode::PreconditionFailed,
         413 => ProblemCode::PayloadTooLarge,
+        414 => ProblemCode::UriTooLong,
         415 => ProblemCode::UnsupportedMediaType,
         422 => ProblemCode::ValidationFailed,
+        429 => ProblemCode::RateLimited,
         503 => ProblemCode::NotReady,
         400..=499 => ProblemCode::BadRequest,
         _ => ProblemCode::Internal,

@@ -3,9 +3,12 @@
 pub mod auth;
 pub mod body;
 pub mod conditional;
+pub mod encoding;
 pub mod fields;
+pub mod guard;
 pub mod middleware;
 pub mod query;
+pub mod rate_limit;
 pub mod rendered;
 pub mod respond;
 
@@ -51,13 +54,6 @@ pub fn require_match(if_match: &IfMatch, current: &impl Serialize, resource: &st
     } else {
         Err(AppError::precondition_failed(resource))
     }
-}
-
-/// Adds `Accept` to `Vary`: the response depends on it (JSON or JSON-LD), so caches must key on it.
-pub fn vary_accept(mut response: actix_web::HttpResponse) -> actix_web::HttpResponse {
-    use actix_web::http::header::{HeaderValue, VARY};
-    response.headers_mut().append(VARY, HeaderValue::from_static("Accept"));
-    response
 }
 
 /// A cheap `304` for a record: when `If-None-Match` names the ETag already served for the
@@ -110,7 +106,12 @@ where
         return Ok(page.respond(request));
     }
     let (limit, offset) = page;
-    let (data, total) = state.db.read(load).await?;
+    // A search is the most expensive read; it runs within the budget for costly queries.
+    let (data, total) = if pairs.iter().any(|(name, _)| name == "q") {
+        state.db.read_costly(load).await?
+    } else {
+        state.db.read(load).await?
+    };
     let page = respond::render_list(request.path(), pairs, &data, respond::ListMeta { total, limit, offset })?;
     if let Some(stamp) = stamp {
         state.rendered.put(target, stamp, page.clone());

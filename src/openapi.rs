@@ -4,11 +4,11 @@ use serde_json::json;
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{Ref, RefOr};
+use utoipa::openapi::{Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{AppError, FieldError, PROBLEM_JSON, Problem, ProblemCode};
@@ -29,6 +29,7 @@ Every response carries `X-Request-Id`.",
         programs::handlers::list_programs,
         programs::handlers::create_program,
         programs::handlers::get_program,
+        programs::handlers::get_program_jsonld,
         programs::handlers::update_program,
         programs::handlers::delete_program,
         initiatives::handlers::list_initiatives,
@@ -43,6 +44,7 @@ Every response carries `X-Request-Id`.",
         events::handlers::delete_event,
         events::handlers::list_events_ics,
         events::handlers::get_event_ics,
+        events::handlers::get_event_jsonld,
         deletions::list_deletions,
         problems::list_problems,
         problems::get_problem,
@@ -92,16 +94,21 @@ impl Modify for Contract {
                 code.type_uri(),
                 code.explanation()
             );
-            let response = ResponseBuilder::new()
+            let mut response = ResponseBuilder::new()
                 .description(description)
                 .content(PROBLEM_JSON, content)
                 .header("X-Request-Id", request_id_header())
                 .build();
+            if matches!(code, ProblemCode::RateLimited | ProblemCode::NotReady | ProblemCode::QueryTooCostly) {
+                response.headers.insert("Retry-After".to_owned(), retry_after_header());
+            }
+            add_rate_limit_headers(&mut response);
             components.responses.insert(format!("problem_{}", code.as_str()), RefOr::T(response));
         }
         for (path, item) in openapi.paths.paths.iter_mut() {
             let is_record = path.contains("{id}");
             let is_api = path.starts_with("/api/");
+            let limited = !matches!(path.as_str(), "/healthz" | "/readyz");
             let operations = [
                 (&mut item.get, Kind::Read),
                 (&mut item.post, Kind::Create),
@@ -115,14 +122,25 @@ impl Modify for Contract {
                     operation.security = Some(Vec::new());
                     if is_api {
                         document_revalidation(operation);
+                        add_header_parameter(operation, if_none_match_parameter());
                     }
                 }
-                for code in problem_codes(path, kind, is_record, is_api) {
+                tighten_header_parameters(operation);
+                add_header_parameter(operation, request_id_parameter());
+                for code in problem_codes(path, kind, is_record, is_api, limited) {
                     add_problem(operation, code);
                 }
-                add_request_id_header(operation);
+                for response in operation.responses.responses.values_mut() {
+                    if let RefOr::T(response) = response {
+                        response.headers.insert("X-Request-Id".to_owned(), request_id_header());
+                        if limited {
+                            add_rate_limit_headers(response);
+                        }
+                    }
+                }
             }
         }
+        remove_unreferenced_problems(openapi);
     }
 }
 
@@ -135,14 +153,25 @@ enum Kind {
 }
 
 /// The problem codes an operation can answer with, in the order RFC 9110 §13.2.1 checks them.
-fn problem_codes(path: &str, kind: Kind, is_record: bool, is_api: bool) -> Vec<ProblemCode> {
+fn problem_codes(path: &str, kind: Kind, is_record: bool, is_api: bool, limited: bool) -> Vec<ProblemCode> {
     let has_slug = path.starts_with("/api/v1/programs") || path.starts_with("/api/v1/initiatives");
-    let mut codes = Vec::new();
+    let searched = matches!(path, "/api/v1/programs" | "/api/v1/initiatives" | "/api/v1/events" | "/api/v1/events.ics");
+    // Before routing, every operation checks its request target and that a GET or DELETE carries
+    // no body; then the client's rate limit.
+    let mut codes = vec![ProblemCode::UriTooLong];
+    if matches!(kind, Kind::Read | Kind::Delete) {
+        codes.push(ProblemCode::BodyNotAllowed);
+    }
+    if limited {
+        codes.push(ProblemCode::RateLimited);
+    }
     if !is_api {
-        match path {
-            "/readyz" => codes.push(ProblemCode::NotReady),
-            "/problems/{code}" => codes.extend([ProblemCode::NotFound, ProblemCode::ValidationFailed]),
-            _ => {}
+        if path == "/problems/{code}" {
+            codes.push(ProblemCode::NotFound);
+        }
+        codes.push(ProblemCode::ValidationFailed);
+        if path == "/readyz" {
+            codes.push(ProblemCode::NotReady);
         }
         return codes;
     }
@@ -152,6 +181,7 @@ fn problem_codes(path: &str, kind: Kind, is_record: bool, is_api: bool) -> Vec<P
     if matches!(kind, Kind::Create | Kind::Update) {
         codes.extend([
             ProblemCode::MalformedJson,
+            ProblemCode::BadRequest,
             ProblemCode::RequestTimeout,
             ProblemCode::PayloadTooLarge,
             ProblemCode::UnsupportedMediaType,
@@ -174,6 +204,9 @@ fn problem_codes(path: &str, kind: Kind, is_record: bool, is_api: bool) -> Vec<P
     codes.push(ProblemCode::ValidationFailed);
     codes.push(ProblemCode::Internal);
     codes.push(ProblemCode::NotReady);
+    if searched && kind == Kind::Read {
+        codes.push(ProblemCode::QueryTooCostly);
+    }
     codes
 }
 
@@ -269,12 +302,150 @@ fn request_id_header() -> utoipa::openapi::header::Header {
         .build()
 }
 
-fn add_request_id_header(operation: &mut Operation) {
-    for response in operation.responses.responses.values_mut() {
-        if let RefOr::T(response) = response {
-            response.headers.insert("X-Request-Id".to_owned(), request_id_header());
+fn retry_after_header() -> utoipa::openapi::header::Header {
+    HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
+        .description(Some("Seconds to wait before retrying."))
+        .build()
+}
+
+/// The IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers), on every response of an
+/// operation that a rate limit applies to, while limiting is on.
+fn add_rate_limit_headers(response: &mut utoipa::openapi::Response) {
+    response.headers.insert(
+        "RateLimit-Policy".to_owned(),
+        string_header("The client's quota: `\"default\";q=<requests>;w=<seconds>` (per IP address, or per token when a valid one is sent)."),
+    );
+    response.headers.insert(
+        "RateLimit".to_owned(),
+        string_header("What is left of the quota: `\"default\";r=<remaining requests>;t=<seconds until the quota is whole again>`."),
+    );
+}
+
+fn header_parameter(name: &str, description: &str, schema: ObjectBuilder) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(schema.schema_type(Type::String)))
+        .build()
+}
+
+fn request_id_parameter() -> Parameter {
+    header_parameter(
+        "X-Request-Id",
+        "An id for this request, echoed in the response and the log: 1 to 128 visible ASCII characters. Without one (or with an unusable one) the server makes a random one.",
+        ObjectBuilder::new().min_length(Some(1)).max_length(Some(128)).pattern(Some(VISIBLE_ASCII)),
+    )
+}
+
+fn if_none_match_parameter() -> Parameter {
+    header_parameter(
+        "If-None-Match",
+        "Entity tags of copies the client holds (or `*`): when one is current, the answer is `304 Not Modified` without a body. A tag of a compressed response (ending in `-br` or `-gzip`) names the same content.",
+        ObjectBuilder::new().min_length(Some(1)),
+    )
+}
+
+/// Visible ASCII, what header values here may hold.
+const VISIBLE_ASCII: &str = "^[!-~]+$";
+
+/// Header parameters are plain strings: never `null` (a client cannot send a null header), with
+/// the constraints the server checks.
+fn tighten_header_parameters(operation: &mut Operation) {
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if parameter.parameter_in != ParameterIn::Header {
+            continue;
+        }
+        let schema = match parameter.name.as_str() {
+            crate::idempotency::HEADER => ObjectBuilder::new()
+                .min_length(Some(1))
+                .max_length(Some(255))
+                .pattern(Some(VISIBLE_ASCII))
+                .examples([json!("5f0c8a8e-2b7d-4c3f-9e1a-6d2b8f4c0a11")]),
+            _ => ObjectBuilder::new().min_length(Some(1)),
+        };
+        parameter.schema = Some(RefOr::T(schema.schema_type(Type::String).into()));
+        parameter.required = Required::False;
+    }
+}
+
+fn add_header_parameter(operation: &mut Operation, parameter: Parameter) {
+    let parameters = operation.parameters.get_or_insert_with(Vec::new);
+    if !parameters.iter().any(|p| p.name == parameter.name && p.parameter_in == ParameterIn::Header) {
+        parameters.push(parameter);
+    }
+}
+
+/// Drops the catalogue entries no operation refers to (their codes share a status with another
+/// and are shown inline); every code stays documented in the `ProblemCode` schema.
+fn remove_unreferenced_problems(openapi: &mut utoipa::openapi::OpenApi) {
+    let referenced: std::collections::BTreeSet<String> = openapi
+        .paths
+        .paths
+        .values()
+        .flat_map(|item| [&item.get, &item.post, &item.patch, &item.delete])
+        .flatten()
+        .flat_map(|operation| operation.responses.responses.values())
+        .filter_map(|response| match response {
+            RefOr::Ref(reference) => reference.ref_location.rsplit('/').next().map(str::to_owned),
+            RefOr::T(_) => None,
+        })
+        .collect();
+    if let Some(components) = openapi.components.as_mut() {
+        components.responses.retain(|name, _| referenced.contains(name));
+        if let Some(RefOr::T(utoipa::openapi::schema::Schema::Object(codes))) =
+            components.schemas.get_mut("ProblemCode")
+        {
+            let catalogue: Vec<String> = ProblemCode::ALL
+                .into_iter()
+                .map(|code| format!("- `{}` ({}): {}", code.as_str(), code.status().as_u16(), code.explanation()))
+                .collect();
+            codes.description = Some(format!(
+                "A stable, machine-readable error code. Clients branch on `code`, never on `title` or `detail`. Each has a page at `/problems/<code>`:\n\n{}",
+                catalogue.join("\n")
+            ));
         }
     }
+}
+
+/// The headers the document declares: those clients may send (header parameters) and those
+/// responses carry. CORS allows and exposes exactly these, so a browser can use all of the API.
+pub struct DeclaredHeaders {
+    pub request: Vec<String>,
+    pub response: Vec<String>,
+}
+
+pub fn declared_headers() -> DeclaredHeaders {
+    let openapi = ApiDoc::openapi();
+    let operations: Vec<&Operation> = openapi
+        .paths
+        .paths
+        .values()
+        .flat_map(|item| [&item.get, &item.post, &item.patch, &item.delete, &item.head, &item.put])
+        .flatten()
+        .collect();
+    let mut request = std::collections::BTreeSet::new();
+    let mut response = std::collections::BTreeSet::new();
+    for operation in &operations {
+        for parameter in operation.parameters.iter().flatten() {
+            if parameter.parameter_in == ParameterIn::Header {
+                request.insert(parameter.name.to_ascii_lowercase());
+            }
+        }
+        for answer in operation.responses.responses.values() {
+            if let RefOr::T(answer) = answer {
+                response.extend(answer.headers.keys().map(|name| name.to_ascii_lowercase()));
+            }
+        }
+    }
+    for answer in openapi.components.iter().flat_map(|components| components.responses.values()) {
+        if let RefOr::T(answer) = answer {
+            response.extend(answer.headers.keys().map(|name| name.to_ascii_lowercase()));
+        }
+    }
+    DeclaredHeaders { request: request.into_iter().collect(), response: response.into_iter().collect() }
 }
 
 /// The document as served at `/openapi.json`, printed by `rush-api openapi` and committed at

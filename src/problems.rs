@@ -10,10 +10,12 @@ fn page(title: &str, body: &str) -> HttpResponse {
     let html = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} · rush-api</title></head>\n<body>\n{body}\n</body></html>\n"
     );
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
-        .body(html)
+    crate::docs::with_page_policy(
+        HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+            .body(html),
+    )
 }
 
 fn section(code: ProblemCode) -> String {
@@ -31,9 +33,10 @@ fn section(code: ProblemCode) -> String {
 /// Every problem type the API answers with, as an HTML page.
 #[utoipa::path(get, path = "/problems", tag = "problems", operation_id = "list_problems",
     responses((status = 200, description = "The catalogue of problem types.", content_type = "text/html", body = String)))]
-pub async fn list_problems() -> HttpResponse {
+pub async fn list_problems(request: HttpRequest) -> Result<HttpResponse, AppError> {
+    crate::http::no_query(&request)?;
     let sections: Vec<String> = ProblemCode::ALL.into_iter().map(section).collect();
-    page("Problem types", &format!("<h1>Problem types</h1>\n{}", sections.join("\n")))
+    Ok(page("Problem types", &format!("<h1>Problem types</h1>\n{}", sections.join("\n"))))
 }
 
 /// Describe a problem type

@@ -4,12 +4,14 @@
 use actix_web::web::{self, delete, get, head, patch, post, resource};
 
 use crate::events::handlers::{
-    create_event, delete_event, get_event, get_event_ics, list_events, list_events_ics, update_event,
+    create_event, delete_event, get_event, get_event_ics, get_event_jsonld, list_events, list_events_ics, update_event,
 };
 use crate::initiatives::handlers::{
     create_initiative, delete_initiative, get_initiative, list_initiatives, update_initiative,
 };
-use crate::programs::handlers::{create_program, delete_program, get_program, list_programs, update_program};
+use crate::programs::handlers::{
+    create_program, delete_program, get_program, get_program_jsonld, list_programs, update_program,
+};
 use crate::{deletions, docs, health, problems};
 
 pub fn configure(config: &mut web::ServiceConfig) {
@@ -19,6 +21,12 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(get().to(list_programs))
                 .route(head().to(list_programs))
                 .route(post().to(create_program)),
+        )
+        // Before `/api/v1/programs/{id}`, whose `{id}` would also match `5.jsonld`.
+        .service(
+            resource("/api/v1/programs/{id}.jsonld")
+                .route(get().to(get_program_jsonld))
+                .route(head().to(get_program_jsonld)),
         )
         .service(
             resource("/api/v1/programs/{id}")
@@ -50,6 +58,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
         // Before `/api/v1/events/{id}`, whose `{id}` would also match `5.ics`.
         .service(resource("/api/v1/events/{id}.ics").route(get().to(get_event_ics)).route(head().to(get_event_ics)))
         .service(
+            resource("/api/v1/events/{id}.jsonld").route(get().to(get_event_jsonld)).route(head().to(get_event_jsonld)),
+        )
+        .service(
             resource("/api/v1/events/{id}")
                 .route(get().to(get_event))
                 .route(head().to(get_event))
@@ -71,5 +82,5 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/readyz").route(get().to(health::readyz)).route(head().to(health::readyz)))
         .service(resource("/openapi.json").route(get().to(docs::openapi_json)).route(head().to(docs::openapi_json)))
         .service(resource("/docs").route(get().to(docs::docs_index)).route(head().to(docs::docs_index)))
-        .service(docs::swagger_ui());
+        .service(resource("/docs/{file:.*}").route(get().to(docs::docs_asset)).route(head().to(docs::docs_asset)));
 }

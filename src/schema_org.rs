@@ -10,24 +10,24 @@ use crate::wire::WireEnum;
 pub const LD_JSON: &str = "application/ld+json";
 const CONTEXT: &str = "https://schema.org";
 
-/// Whether the client asked for JSON-LD: `Accept` names `application/ld+json` with a quality at
-/// least that of `application/json` (JSON stays the default).
-pub fn wanted(request: &actix_web::HttpRequest) -> bool {
-    let Some(accept) = request.headers().get(actix_web::http::header::ACCEPT).and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    let quality = |media: &str| -> Option<f32> {
-        accept.split(',').find_map(|range| {
-            let mut parts = range.split(';').map(str::trim);
-            let name = parts.next()?.to_ascii_lowercase();
-            (name == media)
-                .then(|| parts.find_map(|p| p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0))
-        })
-    };
-    match quality(LD_JSON) {
-        Some(ld) if ld > 0.0 => quality("application/json").is_none_or(|json| ld >= json),
-        _ => false,
+/// JSON-LD that is safe to paste into `<script type="application/ld+json">`: `<`, `>` and `&`
+/// written as escapes, so no text can close the script element or open a comment, and U+2028 and
+/// U+2029 too, which old JavaScript parsers take for line ends. Outside strings JSON has none of
+/// these characters, so escaping them in the serialized text changes no value.
+pub fn script_safe_json(value: &impl Serialize) -> Result<Vec<u8>, serde_json::Error> {
+    let text = serde_json::to_string(value)?;
+    let mut safe = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '<' => safe.push_str("\\u003c"),
+            '>' => safe.push_str("\\u003e"),
+            '&' => safe.push_str("\\u0026"),
+            '\u{2028}' => safe.push_str("\\u2028"),
+            '\u{2029}' => safe.push_str("\\u2029"),
+            other => safe.push(other),
+        }
     }
+    Ok(safe.into_bytes())
 }
 
 /// The organisation behind every event and program.

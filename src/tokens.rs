@@ -61,3 +61,13 @@ pub fn find(conn: &mut Conn, secret: &str) -> Result<Option<String>, AppError> {
         .get_result(conn)
         .optional()?)
 }
+
+/// Whether a token whose secret hashes to `token_hash` exists (the rate limiter's question).
+pub fn exists_by_hash(conn: &mut Conn, token_hash: &str) -> Result<bool, AppError> {
+    Ok(api_tokens::table
+        .filter(api_tokens::token_hash.eq(token_hash))
+        .select(api_tokens::id)
+        .get_result::<i64>(conn)
+        .optional()?
+        .is_some())
+}

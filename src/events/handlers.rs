@@ -15,7 +15,7 @@ use crate::http::body::JsonBody;
 use crate::http::conditional::IfMatch;
 use crate::http::rendered::{self, Stamp};
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, list_page, no_query, not_modified_by_version, require_match, vary_accept};
+use crate::http::{RecordId, list_page, no_query, not_modified_by_version, require_match};
 use crate::idempotency::{self, Idempotent};
 use crate::schema_org;
 use crate::schema_org::EventLd;
@@ -93,14 +93,14 @@ pub async fn list_events(state: web::Data<AppState>, request: HttpRequest) -> Re
 
 /// Get an event
 ///
-/// One event by id, with a strong `ETag`. A matching `If-None-Match` answers `304`. With
-/// `Accept: application/ld+json` the event comes as a schema.org `Event` in JSON-LD for search
-/// engines; JSON is the default.
+/// One event by id, with a strong `ETag`. A matching `If-None-Match` answers `304`. The same
+/// event as schema.org JSON-LD is at `/api/v1/events/{id}.jsonld`, and as iCalendar at
+/// `/api/v1/events/{id}.ics`.
 #[utoipa::path(
     get, path = "/api/v1/events/{id}", tag = "events", operation_id = "get_event",
     params(("id" = i64, Path, description = "The event's id.", minimum = 1)),
     responses(
-        (status = 200, description = "The event.", content((Event = "application/json"), (EventLd = "application/ld+json")),
+        (status = 200, description = "The event.", body = Event,
             headers(("ETag" = String, description = "Strong entity tag of this representation."))),
         (status = 304, description = "The client's copy (`If-None-Match`) is current.",
             headers(("ETag" = String, description = "Strong entity tag of the current representation."))),
@@ -113,22 +113,41 @@ pub async fn get_event(
 ) -> Result<HttpResponse, AppError> {
     no_query(&request)?;
     let id = id.of("event")?;
-    let json_ld = schema_org::wanted(&request);
-    if !json_ld
-        && let Some(response) =
-            not_modified_by_version(&state, &request, "event", id, move |conn| store::version(conn, id)).await?
+    if let Some(response) =
+        not_modified_by_version(&state, &request, "event", id, move |conn| store::version(conn, id)).await?
     {
-        return Ok(vary_accept(response));
+        return Ok(response);
     }
     let generation = state.db.counts.generation();
     let event = state.db.read(move |conn| store::get(conn, id)).await?;
-    if json_ld {
-        let body = serde_json::to_vec(&schema_org::event(&event)).map_err(AppError::internal)?;
-        return Ok(vary_accept(respond::document(&request, schema_org::LD_JSON, body)));
-    }
     let representation = Representation::of(&event)?;
     state.etags.remember("event", id, &event.updated_at, &representation.etag, generation);
-    Ok(vary_accept(representation.read(&request)))
+    Ok(representation.read(&request))
+}
+
+/// Get an event (JSON-LD)
+///
+/// One event as a schema.org `Event` in JSON-LD for search engines, with a strong `ETag`. Safe
+/// to paste into `<script type="application/ld+json">`: `<`, `>`, `&`, U+2028 and U+2029 are
+/// written as `\u` escapes.
+#[utoipa::path(
+    get, path = "/api/v1/events/{id}.jsonld", tag = "events", operation_id = "get_event_jsonld",
+    params(("id" = i64, Path, description = "The event's id.", minimum = 1)),
+    responses(
+        (status = 200, description = "The event as JSON-LD.", content_type = "application/ld+json", body = EventLd,
+            headers(("ETag" = String, description = "Strong entity tag of this representation."))),
+    )
+)]
+pub async fn get_event_jsonld(
+    state: web::Data<AppState>,
+    id: RecordId,
+    request: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    no_query(&request)?;
+    let id = id.of("event")?;
+    let event = state.db.read(move |conn| store::get(conn, id)).await?;
+    let body = schema_org::script_safe_json(&schema_org::event(&event)).map_err(AppError::internal)?;
+    Ok(respond::document(&request, schema_org::LD_JSON, body))
 }
 
 /// Create an event
@@ -293,13 +312,13 @@ pub async fn list_events_ics(state: web::Data<AppState>, request: HttpRequest) -
     if let Some(feed) = stamp.and_then(|stamp| state.rendered.get(&target, stamp)) {
         return Ok(feed.respond(&request));
     }
-    // A feed holds up to 1,000 events: when it goes stale, the subscribers polling at that moment
-    // wait for one new rendering instead of each making one.
-    let _rendering = state.feed_rendering.lock().await;
+    // A feed holds up to 1,000 events: when it goes stale, the subscribers polling that URL at
+    // that moment wait for one new rendering instead of each making one. Other URLs go on.
+    let _rendering = state.feed_renderings.enter(&target).await;
     if let Some(feed) = stamp.and_then(|stamp| state.rendered.get(&target, stamp)) {
         return Ok(feed.respond(&request));
     }
-    let events = state.db.read(move |conn| store::calendar(conn, &query)).await?;
+    let events = state.db.read_costly(move |conn| store::calendar(conn, &query)).await?;
     let feed =
         respond::document_rendering(calendar::TEXT_CALENDAR, calendar::render(CALENDAR_NAME, &events).into_bytes());
     if let Some(stamp) = stamp {

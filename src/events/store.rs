@@ -45,10 +45,11 @@ fn filtered(query: &EventQuery) -> events::BoxedQuery<'static, Backend> {
         select = if text.chars().count() >= db::TRIGRAM {
             let hits = events_search::table
                 .select(events_search::rowid)
-                .filter(db::matches(events_search::search_text, db::phrase(text)));
+                .filter(db::matches(events_search::search_text, db::phrase(text)))
+                .filter(db::within_budget());
             select.filter(events::id.eq_any(hits))
         } else {
-            select.filter(events::search_text.like(db::contains_pattern(text)).escape('\\'))
+            select.filter(events::search_text.like(db::contains_pattern(text)).escape('\\')).filter(db::within_budget())
         };
     }
     select
@@ -115,6 +116,7 @@ fn into_calendar(row: EventRow) -> Result<CalendarEvent, AppError> {
 /// The events of a calendar feed: those matching `query`, earliest first, up to its limit.
 pub fn calendar(conn: &mut Conn, query: &EventQuery) -> Result<Vec<CalendarEvent>, AppError> {
     let rows: Vec<EventRow> = filtered(query)
+        .filter(db::within_budget())
         .order((events::starts_at.asc(), events::id.asc()))
         .limit(query.list.limit)
         .select(EventRow::as_select())

@@ -2,7 +2,6 @@
 //! included), panics turned into 500 problems, and one access-log line per request.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -50,7 +49,14 @@ pub async fn request_context(
     let status = response.status();
     if status.is_server_error() {
         let cause = response.error().map_or_else(|| "no error attached".to_owned(), cause_chain);
-        log::error!("{method} {path} -> {}: {cause} (request_id={request_id})", status.as_u16());
+        // Only a failure of the service is an error; a 503 (busy database, a query stopped at its
+        // budget) is the service protecting itself, often from its clients.
+        let level = if status == actix_web::http::StatusCode::SERVICE_UNAVAILABLE {
+            log::Level::Warn
+        } else {
+            log::Level::Error
+        };
+        log::log!(level, "{method} {path} -> {}: {cause} (request_id={request_id})", status.as_u16());
     }
     log::info!(
         target: "rush_api::access",
@@ -68,6 +74,8 @@ pub async fn request_context(
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             response.headers_mut().insert(REQUEST_ID, value);
         }
+        // No response may be sniffed into another type (a JSON string rendered as HTML).
+        response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         response
     };
     match outcome {
@@ -174,17 +182,24 @@ fn client_request_id(request: &ServiceRequest) -> Option<String> {
     acceptable.then(|| value.to_owned())
 }
 
-/// A fresh id: a random per-process prefix and a counter, unique without a syscall per request.
+/// A fresh id: 96 random bits, so that ids say nothing about how many requests came before.
 fn fresh_request_id() -> String {
-    static PREFIX: OnceLock<String> = OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let prefix = PREFIX.get_or_init(|| {
-        let mut bytes = [0u8; 6];
-        // Without randomness the ids are still unique within the process.
-        let _ = getrandom::fill(&mut bytes);
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
-    });
-    format!("{prefix}-{:08x}", COUNTER.fetch_add(1, Ordering::Relaxed))
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut bytes = [0u8; 12];
+    if getrandom::fill(&mut bytes).is_err() {
+        // The kernel's generator does not fail once initialised; if it ever did, the id would
+        // still be unique: the time in nanoseconds and a counter, mixed into the same bits.
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        bytes[..8].copy_from_slice(&(nanos as u64).to_le_bytes());
+        bytes[8..].copy_from_slice(&(COUNTER.fetch_add(1, Ordering::Relaxed) as u32).to_le_bytes());
+    }
+    let mut id = String::with_capacity(24);
+    for byte in bytes {
+        id.push(char::from(HEX[usize::from(byte >> 4)]));
+        id.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    id
 }
 
 /// The default service: a problem for any path that is not routed.

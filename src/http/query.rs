@@ -83,8 +83,10 @@ impl QueryParams {
 
     /// Ends reading: any parameter not taken is unknown. Fails with every error found.
     pub fn finish(mut self) -> Result<Vec<(String, String)>, AppError> {
+        // A set, not a scan of the errors per parameter: the check stays linear in the query's size.
+        let mut reported: std::collections::HashSet<String> = self.errors.iter().map(|e| e.field.clone()).collect();
         for (index, (key, _)) in self.pairs.iter().enumerate() {
-            if !self.taken[index] && !self.errors.iter().any(|e| &e.field == key) {
+            if !self.taken[index] && reported.insert(key.clone()) {
                 self.errors.push(FieldError::query(key.clone(), "is not a known query parameter"));
             }
         }

@@ -165,6 +165,43 @@ impl RenderedCache {
     }
 }
 
+/// Renderings in progress, one per key: a caller that finds one waits for it to finish (and then
+/// finds its result in the cache) instead of doing the same work at the same time.
+#[derive(Default)]
+pub struct Flights {
+    in_flight: Mutex<HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// Held while rendering `key`; dropping it lets the next caller for that key go.
+pub struct Flight<'a> {
+    flights: &'a Flights,
+    key: String,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Flights {
+    pub async fn enter(&self, key: &str) -> Flight<'_> {
+        let lock = match self.in_flight.lock() {
+            Ok(mut in_flight) => in_flight.entry(key.to_owned()).or_default().clone(),
+            // A poisoned map only loses the sharing, not the rendering.
+            Err(_) => std::sync::Arc::default(),
+        };
+        let guard = lock.lock_owned().await;
+        Flight { flights: self, key: key.to_owned(), guard: Some(guard) }
+    }
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        let Ok(mut in_flight) = self.flights.in_flight.lock() else { return };
+        drop(self.guard.take());
+        // The map holds one reference; any other belongs to a caller still waiting for this key.
+        if in_flight.get(&self.key).is_some_and(|lock| std::sync::Arc::strong_count(lock) == 1) {
+            in_flight.remove(&self.key);
+        }
+    }
+}
+
 /// The cache key of a request: its path and query string as sent.
 pub fn target_of(request: &HttpRequest) -> String {
     let (path, query) = (request.path(), request.query_string());

@@ -29,10 +29,13 @@ fn filtered(query: &InitiativeQuery) -> initiatives::BoxedQuery<'static, Backend
         select = if text.chars().count() >= db::TRIGRAM {
             let hits = initiatives_search::table
                 .select(initiatives_search::rowid)
-                .filter(db::matches(initiatives_search::search_text, db::phrase(text)));
+                .filter(db::matches(initiatives_search::search_text, db::phrase(text)))
+                .filter(db::within_budget());
             select.filter(initiatives::id.eq_any(hits))
         } else {
-            select.filter(initiatives::search_text.like(db::contains_pattern(text)).escape('\\'))
+            select
+                .filter(initiatives::search_text.like(db::contains_pattern(text)).escape('\\'))
+                .filter(db::within_budget())
         };
     }
     select

@@ -10,7 +10,7 @@ use crate::http::auth::Writer;
 use crate::http::body::JsonBody;
 use crate::http::conditional::IfMatch;
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, list_page, no_query, not_modified_by_version, require_match, vary_accept};
+use crate::http::{RecordId, list_page, no_query, not_modified_by_version, require_match};
 use crate::idempotency::{self, Idempotent};
 use crate::programs::api::{Campus, NewProgram, Program, ProgramPatch, ProgramPatchDoc, ProgramQuery, ProgramType};
 use crate::programs::store;
@@ -81,14 +81,13 @@ pub async fn list_programs(state: web::Data<AppState>, request: HttpRequest) -> 
 
 /// Get a program
 ///
-/// One program by id, with a strong `ETag`. A matching `If-None-Match` answers `304`. With
-/// `Accept: application/ld+json` the program comes as schema.org JSON-LD (an
-/// `EducationalOccupationalProgram`) for search engines; JSON is the default.
+/// One program by id, with a strong `ETag`. A matching `If-None-Match` answers `304`. The same
+/// program as schema.org JSON-LD is at `/api/v1/programs/{id}.jsonld`.
 #[utoipa::path(
     get, path = "/api/v1/programs/{id}", tag = "programs", operation_id = "get_program",
     params(("id" = i64, Path, description = "The program's id.", minimum = 1)),
     responses(
-        (status = 200, description = "The program.", content((Program = "application/json"), (ProgramLd = "application/ld+json")),
+        (status = 200, description = "The program.", body = Program,
             headers(("ETag" = String, description = "Strong entity tag of this representation."))),
         (status = 304, description = "The client's copy (`If-None-Match`) is current.",
             headers(("ETag" = String, description = "Strong entity tag of the current representation."))),
@@ -101,22 +100,41 @@ pub async fn get_program(
 ) -> Result<HttpResponse, AppError> {
     no_query(&request)?;
     let id = id.of("program")?;
-    let json_ld = schema_org::wanted(&request);
-    if !json_ld
-        && let Some(response) =
-            not_modified_by_version(&state, &request, "program", id, move |conn| store::version(conn, id)).await?
+    if let Some(response) =
+        not_modified_by_version(&state, &request, "program", id, move |conn| store::version(conn, id)).await?
     {
-        return Ok(vary_accept(response));
+        return Ok(response);
     }
     let generation = state.db.counts.generation();
     let program = state.db.read(move |conn| store::get(conn, id)).await?;
-    if json_ld {
-        let body = serde_json::to_vec(&schema_org::program(&program)).map_err(AppError::internal)?;
-        return Ok(vary_accept(respond::document(&request, schema_org::LD_JSON, body)));
-    }
     let representation = Representation::of(&program)?;
     state.etags.remember("program", id, &program.updated_at, &representation.etag, generation);
-    Ok(vary_accept(representation.read(&request)))
+    Ok(representation.read(&request))
+}
+
+/// Get a program (JSON-LD)
+///
+/// One program as schema.org JSON-LD (an `EducationalOccupationalProgram`) for search engines,
+/// with a strong `ETag`. Safe to paste into `<script type="application/ld+json">`: `<`, `>`,
+/// `&`, U+2028 and U+2029 are written as `\u` escapes.
+#[utoipa::path(
+    get, path = "/api/v1/programs/{id}.jsonld", tag = "programs", operation_id = "get_program_jsonld",
+    params(("id" = i64, Path, description = "The program's id.", minimum = 1)),
+    responses(
+        (status = 200, description = "The program as JSON-LD.", content_type = "application/ld+json", body = ProgramLd,
+            headers(("ETag" = String, description = "Strong entity tag of this representation."))),
+    )
+)]
+pub async fn get_program_jsonld(
+    state: web::Data<AppState>,
+    id: RecordId,
+    request: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    no_query(&request)?;
+    let id = id.of("program")?;
+    let program = state.db.read(move |conn| store::get(conn, id)).await?;
+    let body = schema_org::script_safe_json(&schema_org::program(&program)).map_err(AppError::internal)?;
+    Ok(respond::document(&request, schema_org::LD_JSON, body))
 }
 
 /// Create a program

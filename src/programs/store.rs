@@ -35,10 +35,13 @@ fn filtered(query: &ProgramQuery) -> programs::BoxedQuery<'static, Backend> {
         select = if text.chars().count() >= db::TRIGRAM {
             let hits = programs_search::table
                 .select(programs_search::rowid)
-                .filter(db::matches(programs_search::search_text, db::phrase(text)));
+                .filter(db::matches(programs_search::search_text, db::phrase(text)))
+                .filter(db::within_budget());
             select.filter(programs::id.eq_any(hits))
         } else {
-            select.filter(programs::search_text.like(db::contains_pattern(text)).escape('\\'))
+            select
+                .filter(programs::search_text.like(db::contains_pattern(text)).escape('\\'))
+                .filter(db::within_budget())
         };
     }
     select

@@ -232,12 +232,20 @@ async fn health_and_readiness() {
     use diesel::prelude::*;
     let mut locker = diesel::SqliteConnection::establish(&app.db_path).expect("open");
     locker.batch_execute("BEGIN EXCLUSIVE").expect("lock");
+    // A result at most a second old answers: probes cannot queue on the write lock.
+    let started = std::time::Instant::now();
+    app.get("/readyz").await.assert_status(200);
+    assert!(started.elapsed() < std::time::Duration::from_millis(500), "answered from the last check");
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(1_100)).await;
     let started = std::time::Instant::now();
     app.get("/readyz").await.assert_problem(503, "not_ready");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     app.get("/healthz").await.assert_status(200);
     locker.batch_execute("ROLLBACK").expect("unlock");
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(1_100)).await;
     app.get("/readyz").await.assert_status(200);
+    app.get("/readyz?verbose=1").await.assert_invalid(&["verbose"]);
+    app.get("/healthz?verbose=1").await.assert_invalid(&["verbose"]);
 }
 
 #[actix_web::test]

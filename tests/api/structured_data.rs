@@ -1,16 +1,16 @@
-//! schema.org JSON-LD for public pages, by content negotiation.
+//! schema.org JSON-LD for public pages, at its own `.jsonld` URLs.
 
 use actix_web::test::TestRequest;
 use serde_json::json;
 
 use crate::support::TestApp;
 
-fn ld(path: &str, accept: &str) -> TestRequest {
+fn with_accept(path: &str, accept: &str) -> TestRequest {
     TestRequest::get().uri(path).insert_header(("Accept", accept.to_owned()))
 }
 
 #[actix_web::test]
-async fn an_event_is_a_schema_org_event_when_asked_for_json_ld() {
+async fn an_event_is_a_schema_org_event_at_its_jsonld_url() {
     let app = TestApp::new().await;
     let event = app
         .create_event(json!({
@@ -20,10 +20,11 @@ async fn an_event_is_a_schema_org_event_when_asked_for_json_ld() {
         }))
         .await;
     let path = format!("/api/v1/events/{}", event["id"]);
-    let response = app.send(ld(&path, "application/ld+json")).await;
+    let ld_path = format!("{path}.jsonld");
+    let response = app.get(&ld_path).await;
     response.assert_status(200);
     assert_eq!(response.header("content-type").as_deref(), Some("application/ld+json"));
-    assert!(response.header("vary").unwrap_or_default().contains("Accept"));
+    assert!(!response.header_list("vary").contains(&"Accept".to_owned()));
     let data = response.json();
     assert_eq!(data["@context"], "https://schema.org");
     assert_eq!(data["@type"], "Event");
@@ -41,18 +42,20 @@ async fn an_event_is_a_schema_org_event_when_asked_for_json_ld() {
     assert_eq!(data["maximumAttendeeCapacity"], 200);
 
     app.patch(&path, &json!({"status": "cancelled", "is_virtual": true, "virtual_url": "https://example.org/j", "location_name": null, "address": null})).await.assert_status(200);
-    let data = app.send(ld(&path, "application/ld+json")).await.json();
+    let data = app.get(&ld_path).await.json();
     assert_eq!(data["eventStatus"], "https://schema.org/EventCancelled");
     assert_eq!(data["eventAttendanceMode"], "https://schema.org/OnlineEventAttendanceMode");
     assert_eq!(data["location"], json!([{"@type": "VirtualLocation", "url": "https://example.org/j"}]));
+
+    app.get("/api/v1/events/999.jsonld").await.assert_problem(404, "not_found");
+    app.get(&format!("{ld_path}?x=1")).await.assert_invalid(&["x"]);
 }
 
 #[actix_web::test]
-async fn a_program_is_an_educational_occupational_program() {
+async fn a_program_is_an_educational_occupational_program_at_its_jsonld_url() {
     let app = TestApp::new().await;
     let program = app.create_program(json!({"application_deadline": "2027-09-15", "positions_per_year": 12})).await;
-    let path = format!("/api/v1/programs/{}", program["id"]);
-    let data = app.send(ld(&path, "application/ld+json, application/json;q=0.9")).await.json();
+    let data = app.get(&format!("/api/v1/programs/{}.jsonld", program["id"])).await.json();
     assert_eq!(data["@type"], "EducationalOccupationalProgram");
     assert_eq!(data["name"], "Internal Medicine Residency");
     assert_eq!(data["programType"], "Residency");
@@ -64,18 +67,42 @@ async fn a_program_is_an_educational_occupational_program() {
 }
 
 #[actix_web::test]
-async fn json_stays_the_default_and_each_form_has_its_own_etag() {
+async fn json_ld_is_safe_inside_a_script_element() {
+    let app = TestApp::new().await;
+    let title = "</script><script>alert(1)</script> & <!-- \u{2028}\u{2029}";
+    let event = app.create_event(json!({"title": title})).await;
+    let response = app.get(&format!("/api/v1/events/{}.jsonld", event["id"])).await;
+    response.assert_status(200);
+    let text = response.text();
+    for raw in ["<", ">", "&", "\u{2028}", "\u{2029}"] {
+        assert!(!text.contains(raw), "{raw:?} is written raw in {text}");
+    }
+    assert!(text.contains("\\u003c/script\\u003e\\u003cscript\\u003ealert(1)"), "{text}");
+    assert!(text.contains("\\u0026") && text.contains("\\u2028") && text.contains("\\u2029"), "{text}");
+    // Escaped, the value is still the same string.
+    assert_eq!(response.json()["name"], title);
+}
+
+#[actix_web::test]
+async fn the_record_url_answers_json_whatever_accept_says_and_each_url_has_its_own_etag() {
     let app = TestApp::new().await;
     let program = app.create_program(json!({})).await;
     let path = format!("/api/v1/programs/{}", program["id"]);
-    for accept in ["application/json", "*/*", "application/json, application/ld+json;q=0.5", "text/html"] {
-        let response = app.send(ld(&path, accept)).await;
+    for accept in [
+        "application/ld+json",
+        "application/json",
+        "*/*",
+        "text/html",
+        "application/ld+json;q=1, application/json;q=0.1",
+    ] {
+        let response = app.send(with_accept(&path, accept)).await;
         assert_eq!(response.header("content-type").as_deref(), Some("application/json"), "{accept}");
+        assert!(!response.header_list("vary").contains(&"Accept".to_owned()), "{accept}");
         assert_eq!(response.json(), program);
     }
     let json_etag = app.get(&path).await.header("etag");
-    let ld_response = app.send(ld(&path, "application/ld+json")).await;
-    let ld_etag = ld_response.header("etag").expect("an ETag");
+    let ld_path = format!("{path}.jsonld");
+    let ld_etag = app.get(&ld_path).await.header("etag").expect("an ETag");
     assert_ne!(Some(ld_etag.clone()), json_etag);
-    app.send(ld(&path, "application/ld+json").insert_header(("If-None-Match", ld_etag))).await.assert_status(304);
+    app.send(TestRequest::get().uri(&ld_path).insert_header(("If-None-Match", ld_etag))).await.assert_status(304);
 }

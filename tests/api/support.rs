@@ -197,6 +197,17 @@ impl Response {
         self.headers.get(name).and_then(|value| value.to_str().ok()).map(str::to_owned)
     }
 
+    /// Every comma-separated member of every line of a list header (`Vary`), trimmed.
+    pub fn header_list(&self, name: &str) -> Vec<String> {
+        self.headers
+            .get_all(name)
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(|member| member.trim().to_owned())
+            .filter(|member| !member.is_empty())
+            .collect()
+    }
+
     #[track_caller]
     pub fn assert_status(&self, expected: u16) -> &Response {
         assert_eq!(self.status, expected, "{} {} answered {}: {}", self.method, self.path, self.status, self.text());

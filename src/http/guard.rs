@@ -1,0 +1,105 @@
+//! What every request must pass before routing, cheaply: a bounded request target, no body where
+//! the method takes none, and the client's rate limit.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{ConnectionType, Method};
+use actix_web::middleware::Next;
+use actix_web::{ResponseError, web};
+
+use crate::app::AppState;
+use crate::error::{AppError, ProblemCode};
+use crate::http::rate_limit::{Client, RateLimiter, Verdict};
+
+/// The longest request target (path and query) served; no valid query comes close.
+pub const MAX_TARGET_BYTES: usize = 8 * 1024;
+
+pub async fn guard(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if let Some(refusal) = refusal(&request) {
+        let body_sent = refusal.code() == ProblemCode::BodyNotAllowed;
+        let mut response = refusal.error_response();
+        if body_sent {
+            // The body is never read: closing is the only way not to parse it as the next request,
+            // and a body trickled a byte at a time cannot hold the connection.
+            response.head_mut().set_connection_type(ConnectionType::Close);
+        }
+        return Ok(request.into_response(response));
+    }
+    let Some(state) = request.app_data::<web::Data<AppState>>().cloned() else {
+        return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    let limiter = &state.rate_limiter;
+    if !limiter.applies_to(request.path()) {
+        return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
+    }
+    let client = client_of(&request, &state).await;
+    let Some(verdict) = limiter.check(&client) else {
+        return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    if !verdict.allowed {
+        let detail = format!(
+            "This client sent more requests than its limit allows; retry in {} second{}.",
+            verdict.reset_seconds,
+            if verdict.reset_seconds == 1 { "" } else { "s" }
+        );
+        let mut response = AppError::client(ProblemCode::RateLimited, detail).error_response();
+        add_headers(response.headers_mut(), &verdict);
+        return Ok(request.into_response(response));
+    }
+    let mut response = next.call(request).await?.map_into_boxed_body();
+    add_headers(response.headers_mut(), &verdict);
+    Ok(response)
+}
+
+fn add_headers(headers: &mut header::HeaderMap, verdict: &Verdict) {
+    for (name, value) in verdict.headers() {
+        headers.insert(name, value);
+    }
+}
+
+/// The client a request counts against: its token when it sends a valid one, else its address.
+async fn client_of(request: &ServiceRequest, state: &AppState) -> Client {
+    let limiter = &state.rate_limiter;
+    let ip = Client::Ip(limiter.client_ip(request));
+    let Some(hash) = RateLimiter::presented_token(request) else { return ip };
+    let valid = match limiter.remembered_token(&hash) {
+        Some(valid) => valid,
+        None => {
+            let lookup = hash.clone();
+            // A failed lookup counts the request against the address, which always has a bucket.
+            let valid = state.db.read(move |conn| crate::tokens::exists_by_hash(conn, &lookup)).await.unwrap_or(false);
+            limiter.remember_token(hash.clone(), valid);
+            valid
+        }
+    };
+    if valid { Client::Token(hash) } else { ip }
+}
+
+/// Why a request is refused before routing, if it is.
+fn refusal(request: &ServiceRequest) -> Option<AppError> {
+    let target = request.uri().path_and_query().map_or(0, |target| target.as_str().len());
+    if target > MAX_TARGET_BYTES {
+        return Some(AppError::client(
+            ProblemCode::UriTooLong,
+            format!("The request target is {target} bytes long; the limit is {MAX_TARGET_BYTES} bytes."),
+        ));
+    }
+    let takes_no_body = matches!(*request.method(), Method::GET | Method::HEAD | Method::DELETE);
+    if takes_no_body && has_body(request.headers()) {
+        return Some(AppError::client(
+            ProblemCode::BodyNotAllowed,
+            format!("A {} request must not have a body; send it again without one.", request.method()),
+        ));
+    }
+    None
+}
+
+/// RFC 9112 §6.3: a request has a body when it declares a non-zero length or any transfer coding.
+fn has_body(headers: &header::HeaderMap) -> bool {
+    let declared = |value: &HeaderValue| value.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok()) != Some(0);
+    headers.contains_key(header::TRANSFER_ENCODING) || headers.get_all(header::CONTENT_LENGTH).any(declared)
+}
