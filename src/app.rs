@@ -127,6 +127,7 @@ fn cors(origins: &CorsOrigins) -> Cors {
 /// Serves on `listener` until SIGTERM or SIGINT, then lets requests in flight finish.
 pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     HttpServer::new(move || build_app(state.clone()))
+        .on_connect(guard::remember_socket)
         .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
         .client_request_timeout(HEAD_DEADLINE)
         .client_disconnect_timeout(Duration::from_secs(1))

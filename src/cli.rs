@@ -111,7 +111,8 @@ async fn serve(config: Config, no_seed: bool) -> Result<(), Failure> {
         .map_err(|error| runtime(format!("cannot listen on {}: {error}", config.bind_address)))?;
     let address = listener.local_addr().map_err(runtime)?;
     log::info!("listening on http://{address}");
-    app::run(listener, AppState::new(db, config.cors_origins)).await.map_err(runtime)?;
+    let state = AppState::new(db, config.cors_origins).with_rate_limits(&config.rate_limits);
+    app::run(listener, state).await.map_err(runtime)?;
     log::info!("stopped");
     Ok(())
 }

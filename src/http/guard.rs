@@ -12,6 +12,19 @@ use crate::app::AppState;
 use crate::error::{AppError, ProblemCode};
 use crate::http::rate_limit::{Client, RateLimiter, Verdict};
 
+/// A second handle on a connection's socket, to end its reading side from a handler.
+pub struct ConnectionSocket(socket2::Socket);
+
+/// `HttpServer::on_connect`: keeps a duplicate of each TCP connection's socket (one `dup` per
+/// connection) with the connection's data.
+pub fn remember_socket(connection: &dyn std::any::Any, data: &mut actix_web::dev::Extensions) {
+    if let Some(stream) = connection.downcast_ref::<actix_web::rt::net::TcpStream>()
+        && let Ok(socket) = socket2::SockRef::from(stream).try_clone()
+    {
+        data.insert(ConnectionSocket(socket));
+    }
+}
+
 /// The longest request target (path and query) served; no valid query comes close.
 pub const MAX_TARGET_BYTES: usize = 8 * 1024;
 
@@ -23,9 +36,14 @@ pub async fn guard(
         let body_sent = refusal.code() == ProblemCode::BodyNotAllowed;
         let mut response = refusal.error_response();
         if body_sent {
-            // The body is never read: closing is the only way not to parse it as the next request,
-            // and a body trickled a byte at a time cannot hold the connection.
+            // The body is never read: closing is the only way not to parse it as the next request.
             response.head_mut().set_connection_type(ConnectionType::Close);
+            // actix would still drain the unread body before closing, so a body trickled a byte a
+            // second would hold the connection for ever: end the reading side now. The response
+            // is still written; the client then sees the connection close.
+            if let Some(socket) = request.conn_data::<ConnectionSocket>() {
+                let _ = socket.0.shutdown(std::net::Shutdown::Read);
+            }
         }
         return Ok(request.into_response(response));
     }

@@ -14,6 +14,7 @@ mod initiatives;
 mod lists;
 mod openapi;
 mod programs;
+mod public_internet;
 mod reliability;
 mod seed;
 mod server;

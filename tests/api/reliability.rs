@@ -142,7 +142,7 @@ fn label_field(collection: &str) -> &'static str {
 fn thirty_two_concurrent_writers_lose_nothing_and_never_fail() {
     let dir = tempfile::tempdir().expect("dir");
     let token = token(&dir);
-    let server = Server::start(&dir, &["serve", "--no-seed"]);
+    let server = Server::start_unlimited(&dir, &["serve", "--no-seed"]);
     let deadline = Instant::now() + Duration::from_secs(reliability_seconds());
     let collections = ["programs", "initiatives", "events"];
     let workers: Vec<_> = (0..32u64)
@@ -254,7 +254,7 @@ fn race(address: SocketAddr, token: &str, request: impl Fn(&mut Client) -> u16 +
 fn exactly_one_of_32_racing_writes_wins() {
     let dir = tempfile::tempdir().expect("dir");
     let token = token(&dir);
-    let server = Server::start(&dir, &["serve", "--no-seed"]);
+    let server = Server::start_unlimited(&dir, &["serve", "--no-seed"]);
     let mut client = Client::new(server.address, &token);
     let created = client.send("POST", "/api/v1/programs", Some(&body_for("programs", "Raced")), &[]).expect("create");
     let etag = created.headers.get("etag").cloned().expect("an ETag");
@@ -289,7 +289,7 @@ fn exactly_one_of_32_racing_writes_wins() {
 fn a_delete_racing_a_referencing_create_never_leaves_a_dangling_reference() {
     let dir = tempfile::tempdir().expect("dir");
     let token = token(&dir);
-    let server = Server::start(&dir, &["serve", "--no-seed"]);
+    let server = Server::start_unlimited(&dir, &["serve", "--no-seed"]);
     let mut client = Client::new(server.address, &token);
     for round in 0..20 {
         let program = client
@@ -390,7 +390,7 @@ fn acknowledged_creates_survive_sigkill() {
     let mut random = Random(0xC0FF_EE00_1234_5678);
     let mut acknowledged: Vec<(i64, String)> = Vec::new();
     for round in 0..4 {
-        let server = Server::start(&dir, &["serve", "--no-seed"]);
+        let server = Server::start_unlimited(&dir, &["serve", "--no-seed"]);
         // The previous round's acknowledged writes are all there after the restart.
         let ready_by = Instant::now() + Duration::from_secs(5);
         let mut client = Client::new(server.address, &token);
@@ -426,7 +426,7 @@ fn acknowledged_creates_survive_sigkill() {
 fn backup_under_write_load_is_consistent_and_serves_the_same_records() {
     let dir = tempfile::tempdir().expect("dir");
     let token = token(&dir);
-    let server = Server::start(&dir, &[]);
+    let server = Server::start_unlimited(&dir, &[]);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writers = spawn_writers(server.address, &token, 4, Arc::clone(&stop));
     std::thread::sleep(Duration::from_millis(500));
@@ -506,7 +506,7 @@ fn poll_changes(
 fn a_mirror_that_polls_the_change_feed_ends_equal_to_the_database() {
     let dir = tempfile::tempdir().expect("dir");
     let token = token(&dir);
-    let server = Server::start(&dir, &["serve", "--no-seed"]);
+    let server = Server::start_unlimited(&dir, &["serve", "--no-seed"]);
     let deadline = Instant::now() + Duration::from_secs(reliability_seconds().min(10));
     let writers: Vec<_> = (0..8u64)
         .map(|worker| {
@@ -575,7 +575,7 @@ fn a_mirror_that_polls_the_change_feed_ends_equal_to_the_database() {
 fn concurrent_retries_with_one_idempotency_key_create_exactly_one_record() {
     let dir = tempfile::tempdir().expect("dir");
     let token = token(&dir);
-    let server = Server::start(&dir, &["serve", "--no-seed"]);
+    let server = Server::start_unlimited(&dir, &["serve", "--no-seed"]);
     let statuses = race(server.address, &token, |client| {
         let body = body_for("events", "Retried Open House");
         client

@@ -20,14 +20,28 @@ pub struct Server {
     log: Arc<Mutex<Vec<String>>>,
 }
 
+const UNLIMITED: &[(&str, &str)] = &[("RATE_LIMIT_PER_MINUTE", "0"), ("RATE_LIMIT_TOKEN_PER_MINUTE", "0")];
+
 impl Server {
     pub fn start(dir: &TempDir, args: &[&str]) -> Server {
         Server::start_on(&dir.path().join("cli.sqlite3"), dir.path(), args)
     }
 
+    /// With rate limiting off, for tests that load the server on purpose (they measure
+    /// durability and concurrency, not the limiter).
+    pub fn start_unlimited(dir: &TempDir, args: &[&str]) -> Server {
+        Server::start_with(&dir.path().join("cli.sqlite3"), dir.path(), args, UNLIMITED)
+    }
+
     pub fn start_on(database: &Path, workdir: &Path, args: &[&str]) -> Server {
+        Server::start_with(database, workdir, args, &[])
+    }
+
+    /// With extra environment variables (the configuration under test).
+    pub fn start_with(database: &Path, workdir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(BINARY)
             .args(args)
+            .envs(env.iter().copied())
             .current_dir(workdir)
             .env("DATABASE_URL", database)
             .env("BIND_ADDRESS", "127.0.0.1:0")
@@ -214,4 +228,63 @@ fn a_head_that_never_finishes_is_cut_off() {
     let response = read_response(&mut stream);
     assert!(started.elapsed() < Duration::from_secs(10), "held for {:?}", started.elapsed());
     assert!(response.is_empty() || response.starts_with("HTTP/1.1 408"), "{response}");
+}
+
+#[test]
+fn a_get_with_a_trickled_body_is_refused_at_once_and_the_connection_closed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let server = Server::start(&dir, &["serve", "--no-seed"]);
+    for head in [
+        "GET /api/v1/programs HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{",
+        "DELETE /api/v1/programs/1 HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{",
+    ] {
+        let mut stream = server.connect();
+        stream.write_all(head.as_bytes()).expect("send the head and one byte of body");
+        let started = Instant::now();
+        let response = read_response(&mut stream);
+        assert!(response.starts_with("HTTP/1.1 400"), "{response}");
+        assert!(response.contains("body_not_allowed") && response.contains("application/problem+json"), "{response}");
+        // The server closes the connection: the next read ends at once instead of waiting.
+        let mut rest = [0u8; 64];
+        // An orderly close reads as the end; unread bytes of the refused body make it a reset.
+        let closed = match stream.read(&mut rest) {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(error) => !matches!(error.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+        };
+        assert!(closed, "the connection stays open after {response}");
+        assert!(started.elapsed() < Duration::from_secs(3), "held for {:?}", started.elapsed());
+    }
+    server.assert_no_panics();
+}
+
+#[test]
+fn rate_limits_apply_per_client_ip_and_spare_the_health_probes() {
+    let dir = tempfile::tempdir().expect("dir");
+    let server = Server::start_with(
+        &dir.path().join("limits.sqlite3"),
+        dir.path(),
+        &["serve", "--no-seed"],
+        &[("RATE_LIMIT_PER_MINUTE", "2"), ("RATE_LIMIT_TOKEN_PER_MINUTE", "0")],
+    );
+    let get =
+        |path: &str| server.request(&format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
+    let first = get("/api/v1/programs");
+    assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+    let lower = first.to_ascii_lowercase();
+    assert!(lower.contains("ratelimit-policy: \"default\";q=2;w=60"), "{first}");
+    assert!(lower.contains("ratelimit: \"default\";r=1;t="), "{first}");
+    assert!(get("/api/v1/events").starts_with("HTTP/1.1 200"));
+    let refused = get("/api/v1/initiatives");
+    assert!(refused.starts_with("HTTP/1.1 429"), "{refused}");
+    let lower = refused.to_ascii_lowercase();
+    assert!(lower.contains("retry-after: ") && lower.contains("\"code\":\"rate_limited\""), "{refused}");
+    assert!(lower.contains("ratelimit: \"default\";r=0;t="), "{refused}");
+    for _ in 0..5 {
+        let health = get("/healthz");
+        let lower = health.to_ascii_lowercase();
+        assert!(health.starts_with("HTTP/1.1 200") && !lower.contains("\r\nratelimit:"), "{health}");
+        assert!(get("/readyz").starts_with("HTTP/1.1 200"));
+    }
+    server.assert_no_panics();
 }
