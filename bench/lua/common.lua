@@ -7,8 +7,9 @@
 --
 -- done() prints one machine-readable line, `BENCH_RESULT {json}`, which the harness parses:
 -- request count, duration, socket errors, wrk's count of responses with status >= 400, latency
--- percentiles in microseconds, and `unexpected`: responses a script checks itself (not_modified
--- counts every status other than 304).
+-- percentiles in microseconds, `unexpected`: responses a script checks itself (not_modified
+-- counts every status other than 304), and `statuses`: status counts per kind of request for a
+-- script that declares them with status_counters (abuse), else null.
 
 local M = {}
 
@@ -117,6 +118,29 @@ end
 unexpected = 0
 tracked = false
 
+-- Status counters kept by a script's response(): per-thread globals named n_<kind>_<class>, summed
+-- over the threads by done() into "statuses": {"<kind>": {"<class>": count}}.
+local counters = nil
+
+function M.status_counters(kinds, classes)
+  counters = { kinds = kinds, classes = classes }
+end
+
+local function statuses_json()
+  if counters == nil then return "null" end
+  local out = {}
+  for _, kind in ipairs(counters.kinds) do
+    local cells = {}
+    for _, class in ipairs(counters.classes) do
+      local sum = 0
+      for _, t in ipairs(threads) do sum = sum + (t:get("n_" .. kind .. "_" .. class) or 0) end
+      cells[#cells + 1] = string.format('"%s":%d', class, sum)
+    end
+    out[#out + 1] = string.format('"%s":{%s}', kind, table.concat(cells, ","))
+  end
+  return "{" .. table.concat(out, ",") .. "}"
+end
+
 function done(summary, latency, requests)
   local unexp, track = 0, false
   for _, t in ipairs(threads) do
@@ -127,10 +151,10 @@ function done(summary, latency, requests)
   io.write(string.format(
     'BENCH_RESULT {"requests":%d,"duration_us":%d,"bytes":%d,"connect":%d,"read":%d,"write":%d,' ..
       '"status":%d,"timeout":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,"mean_us":%.1f,' ..
-      '"unexpected":%d,"tracked":%s}\n',
+      '"unexpected":%d,"tracked":%s,"statuses":%s}\n',
     summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean,
-    unexp, track and "true" or "false"))
+    unexp, track and "true" or "false", statuses_json()))
 end
 
 return M
