@@ -619,3 +619,67 @@ pub fn ever_assigned_ids(conn: &mut Conn, tables: &[&str]) -> Result<bool, AppEr
     }
     Ok(assigned > 0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ProblemCode;
+
+    fn open() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("a temporary directory: {e}"));
+        let path = dir.path().join("budget.sqlite3").to_string_lossy().into_owned();
+        let db = Db::open(&path).unwrap_or_else(|e| panic!("open: {e}"));
+        (dir, db)
+    }
+
+    #[actix_web::test]
+    async fn a_costly_query_past_its_budget_is_stopped_with_query_too_costly() {
+        let (_dir, db) = open();
+        let within = db.read_costly(|conn| Ok(diesel::select(within_budget()).get_result::<bool>(conn)?)).await;
+        assert!(matches!(within, Ok(true)), "{within:?}");
+        // A budget already spent: the first row the query looks at stops it.
+        let stopped = db
+            .read(|conn| {
+                let _budget = Budget::start(Duration::ZERO);
+                Ok(diesel::select(within_budget()).get_result::<bool>(conn)?)
+            })
+            .await;
+        assert!(matches!(&stopped, Err(error) if error.code() == ProblemCode::QueryTooCostly), "{stopped:?}");
+        // The deadline ends with its query: the connection's next query runs as usual.
+        let after = db.read(|conn| Ok(diesel::select(within_budget()).get_result::<bool>(conn)?)).await;
+        assert!(matches!(after, Ok(true)), "{after:?}");
+    }
+
+    #[actix_web::test]
+    async fn costly_queries_take_at_most_half_the_read_connections() {
+        let (_dir, db) = open();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let released = Arc::new(Mutex::new(released));
+        let mut holding = Vec::new();
+        for _ in 0..COSTLY_CONNECTIONS {
+            let released = Arc::clone(&released);
+            let db = db.clone();
+            holding.push(actix_web::rt::spawn(async move {
+                db.read_costly(move |_conn| {
+                    let _ = released.lock().map(|r| r.recv_timeout(Duration::from_secs(10)));
+                    Ok(())
+                })
+                .await
+            }));
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+        // Plain reads still get a connection at once...
+        let started = std::time::Instant::now();
+        assert!(db.read(|conn| Ok(diesel::select(within_budget()).get_result::<bool>(conn)?)).await.is_ok());
+        assert!(started.elapsed() < Duration::from_millis(500));
+        // ...while one more costly query waits its turn, then gives up.
+        let refused = db.read_costly(|_conn| Ok(())).await;
+        assert!(matches!(&refused, Err(error) if error.code() == ProblemCode::QueryTooCostly), "{refused:?}");
+        for _ in 0..COSTLY_CONNECTIONS {
+            let _ = release.send(());
+        }
+        for task in holding {
+            assert!(matches!(task.await, Ok(Ok(()))));
+        }
+    }
+}

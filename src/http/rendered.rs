@@ -286,3 +286,38 @@ mod tests {
         assert_eq!(bytes(&cache), 0);
     }
 }
+
+#[cfg(test)]
+mod flight_tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::Flights;
+
+    #[actix_web::test]
+    async fn one_rendering_per_key_at_a_time_and_other_keys_go_on() {
+        let flights = Arc::new(Flights::default());
+        let busy = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for n in 0..6 {
+            let (flights, busy, most) = (Arc::clone(&flights), Arc::clone(&busy), Arc::clone(&most));
+            tasks.push(actix_web::rt::spawn(async move {
+                let key = if n < 4 { "/api/v1/events.ics?a" } else { "/api/v1/events.ics?b" };
+                let _flight = flights.enter(key).await;
+                if n < 4 {
+                    let now = busy.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+                    busy.fetch_sub(1, Ordering::SeqCst);
+                }
+            }));
+        }
+        for task in tasks {
+            assert!(task.await.is_ok());
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 1, "renderings of one URL overlapped");
+        assert!(flights.in_flight.lock().is_ok_and(|map| map.is_empty()), "finished flights are forgotten");
+    }
+}

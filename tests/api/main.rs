@@ -3,6 +3,7 @@
 
 #![allow(clippy::expect_used, reason = "setup says what failed with expect(); a panic fails the test")]
 
+mod boundaries;
 mod calendar;
 mod cli;
 mod conditional;
