@@ -20,8 +20,15 @@ use crate::{deletions, events, health, initiatives, problems, programs};
         title = "RUSH API",
         description = "Residency and fellowship programs, community health initiatives and events of RUSH University System for Health.\n\n\
 Reads are public. Writes need `Authorization: Bearer <token>` (tokens come from `rush-api token create`).\n\n\
-Every error is `application/problem+json` (RFC 9457) with a stable `code`; a 422 lists every invalid field or parameter in `errors`. \
-Every response carries `X-Request-Id`.",
+Every error is `application/problem+json` (RFC 9457) with a stable `code`; a 422 lists every invalid field or parameter in `errors` (at most 50; `detail` gives the total). \
+Every response carries `X-Request-Id` and `X-Content-Type-Options: nosniff`.\n\n\
+Conventions: JSON bodies with `snake_case` fields; ids are positive integers, never reused; timestamps are RFC 3339 and must carry an offset (output is UTC with microseconds); \
+dates are `YYYY-MM-DD`; lengths count Unicode scalar values; strings are stored as sent. Single-line text refuses control characters (U+0000-U+001F, U+007F-U+009F) and bidirectional \
+overrides and isolates (U+202A-U+202E, U+2066-U+2069); descriptions and summaries allow tab, line feed and carriage return. URLs are absolute `http`/`https` with a host and no credentials, parsed as browsers parse them.\n\n\
+Limits: request targets over 8 KiB are a 414, bodies over 1 MiB a 413, a body on GET/HEAD/DELETE a 400. Each client (its token when it sends a valid one, otherwise its IP address) \
+has a rate limit, answered with 429 and `Retry-After`; responses carry the IETF `RateLimit` and `RateLimit-Policy` fields. Searches and calendar feeds stopped past 2 s of database time answer 503 `query_too_costly`.\n\n\
+Responses of 1 KiB or more are compressed (`br`, `gzip`) when `Accept-Encoding` allows; a compressed representation has its own strong ETag (the identity tag with `-br` or `-gzip`), \
+and either tag works in `If-None-Match` and `If-Match`.",
         license(name = "MIT", identifier = "MIT"),
     ),
     servers((url = "/", description = "This server")),
@@ -333,10 +340,12 @@ fn header_parameter(name: &str, description: &str, schema: ObjectBuilder) -> Par
 }
 
 fn request_id_parameter() -> Parameter {
+    // No constraints in the schema: any value is accepted, and one that cannot be echoed is
+    // replaced rather than refused.
     header_parameter(
         "X-Request-Id",
-        "An id for this request, echoed in the response and the log: 1 to 128 visible ASCII characters. Without one (or with an unusable one) the server makes a random one.",
-        ObjectBuilder::new().min_length(Some(1)).max_length(Some(128)).pattern(Some(VISIBLE_ASCII)),
+        "An id for this request, echoed in the response and the log when it is 1 to 128 visible ASCII characters; otherwise (or without one) the server makes a random one.",
+        ObjectBuilder::new(),
     )
 }
 

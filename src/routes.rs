@@ -1,11 +1,14 @@
 //! The whole URL surface on one screen. One `web::resource` per path, so that any other method
 //! is a 405 with `Allow`; HEAD is served wherever GET is.
 
-use actix_web::web::{self, delete, get, head, patch, post, resource};
+use actix_web::Resource;
+use actix_web::http::Method;
+use actix_web::web::{self, delete, get, head, patch, post};
 
 use crate::events::handlers::{
     create_event, delete_event, get_event, get_event_ics, get_event_jsonld, list_events, list_events_ics, update_event,
 };
+use crate::http::guard::refuse_bodies;
 use crate::initiatives::handlers::{
     create_initiative, delete_initiative, get_initiative, list_initiatives, update_initiative,
 };
@@ -29,7 +32,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(head().to(get_program_jsonld)),
         )
         .service(
-            resource("/api/v1/programs/{id}")
+            record("/api/v1/programs/{id}")
                 .route(get().to(get_program))
                 .route(head().to(get_program))
                 .route(patch().to(update_program))
@@ -42,7 +45,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(post().to(create_initiative)),
         )
         .service(
-            resource("/api/v1/initiatives/{id}")
+            record("/api/v1/initiatives/{id}")
                 .route(get().to(get_initiative))
                 .route(head().to(get_initiative))
                 .route(patch().to(update_initiative))
@@ -61,7 +64,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
             resource("/api/v1/events/{id}.jsonld").route(get().to(get_event_jsonld)).route(head().to(get_event_jsonld)),
         )
         .service(
-            resource("/api/v1/events/{id}")
+            record("/api/v1/events/{id}")
                 .route(get().to(get_event))
                 .route(head().to(get_event))
                 .route(patch().to(update_event))
@@ -83,4 +86,14 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/openapi.json").route(get().to(docs::openapi_json)).route(head().to(docs::openapi_json)))
         .service(resource("/docs").route(get().to(docs::docs_index)).route(head().to(docs::docs_index)))
         .service(resource("/docs/{file:.*}").route(get().to(docs::docs_asset)).route(head().to(docs::docs_asset)));
+}
+
+/// A path whose methods take no body (GET and HEAD): a body is refused before any handler runs.
+fn resource(path: &str) -> Resource {
+    web::resource(path).route(refuse_bodies(&[Method::GET, Method::HEAD]))
+}
+
+/// A record's path: DELETE takes no body either. Other methods keep their 405 with `Allow`.
+fn record(path: &str) -> Resource {
+    web::resource(path).route(refuse_bodies(&[Method::GET, Method::HEAD, Method::DELETE]))
 }

@@ -128,7 +128,7 @@ pub async fn get_event(
 /// Get an event (JSON-LD)
 ///
 /// One event as a schema.org `Event` in JSON-LD for search engines, with a strong `ETag`. Safe
-/// to paste into `<script type="application/ld+json">`: `<`, `>`, `&`, U+2028 and U+2029 are
+/// to paste into an HTML `script` element of type `application/ld+json`: `<`, `>`, `&`, U+2028 and U+2029 are
 /// written as `\u` escapes.
 #[utoipa::path(
     get, path = "/api/v1/events/{id}.jsonld", tag = "events", operation_id = "get_event_jsonld",

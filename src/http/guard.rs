@@ -1,12 +1,12 @@
-//! What every request must pass before routing, cheaply: a bounded request target, no body where
-//! the method takes none, and the client's rate limit.
+//! What every request must pass, cheaply: a bounded request target and the client's rate limit
+//! (before routing), and no body where the method takes none (the first route of each resource).
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{ConnectionType, Method};
 use actix_web::middleware::Next;
-use actix_web::{ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::app::AppState;
 use crate::error::{AppError, ProblemCode};
@@ -32,20 +32,13 @@ pub async fn guard(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if let Some(refusal) = refusal(&request) {
-        let body_sent = refusal.code() == ProblemCode::BodyNotAllowed;
-        let mut response = refusal.error_response();
-        if body_sent {
-            // The body is never read: closing is the only way not to parse it as the next request.
-            response.head_mut().set_connection_type(ConnectionType::Close);
-            // actix would still drain the unread body before closing, so a body trickled a byte a
-            // second would hold the connection for ever: end the reading side now. The response
-            // is still written; the client then sees the connection close.
-            if let Some(socket) = request.conn_data::<ConnectionSocket>() {
-                let _ = socket.0.shutdown(std::net::Shutdown::Read);
-            }
-        }
-        return Ok(request.into_response(response));
+    let target = request.uri().path_and_query().map_or(0, |target| target.as_str().len());
+    if target > MAX_TARGET_BYTES {
+        let refusal = AppError::client(
+            ProblemCode::UriTooLong,
+            format!("The request target is {target} bytes long; the limit is {MAX_TARGET_BYTES} bytes."),
+        );
+        return Ok(request.into_response(refusal.error_response()));
     }
     let Some(state) = request.app_data::<web::Data<AppState>>().cloned() else {
         return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
@@ -97,23 +90,33 @@ async fn client_of(request: &ServiceRequest, state: &AppState) -> Client {
     if valid { Client::Token(hash) } else { ip }
 }
 
-/// Why a request is refused before routing, if it is.
-fn refusal(request: &ServiceRequest) -> Option<AppError> {
-    let target = request.uri().path_and_query().map_or(0, |target| target.as_str().len());
-    if target > MAX_TARGET_BYTES {
-        return Some(AppError::client(
-            ProblemCode::UriTooLong,
-            format!("The request target is {target} bytes long; the limit is {MAX_TARGET_BYTES} bytes."),
-        ));
+/// A route that answers `methods` with 400 `body_not_allowed` when the request has a body; placed
+/// first on a resource, so that the resource's own routes never see such a request, while a
+/// method the resource does not take still gets its 405.
+pub fn refuse_bodies(methods: &[Method]) -> actix_web::Route {
+    let methods = methods.to_vec();
+    web::route()
+        .guard(actix_web::guard::fn_guard(move |context| {
+            methods.contains(&context.head().method) && has_body(&context.head().headers)
+        }))
+        .to(body_not_allowed)
+}
+
+async fn body_not_allowed(request: HttpRequest) -> HttpResponse {
+    let refusal = AppError::client(
+        ProblemCode::BodyNotAllowed,
+        format!("A {} request must not have a body; send it again without one.", request.method()),
+    );
+    let mut response = refusal.error_response();
+    // The body is never read: closing is the only way not to parse it as the next request.
+    response.head_mut().set_connection_type(ConnectionType::Close);
+    // actix would still drain the unread body before closing, so a body trickled a byte a second
+    // would hold the connection for ever: end the reading side now. The response is still
+    // written; the client then sees the connection close.
+    if let Some(socket) = request.conn_data::<ConnectionSocket>() {
+        let _ = socket.0.shutdown(std::net::Shutdown::Read);
     }
-    let takes_no_body = matches!(*request.method(), Method::GET | Method::HEAD | Method::DELETE);
-    if takes_no_body && has_body(request.headers()) {
-        return Some(AppError::client(
-            ProblemCode::BodyNotAllowed,
-            format!("A {} request must not have a body; send it again without one.", request.method()),
-        ));
-    }
-    None
+    response
 }
 
 /// RFC 9112 §6.3: a request has a body when it declares a non-zero length or any transfer coding.

@@ -115,7 +115,8 @@ pub async fn get_program(
 /// Get a program (JSON-LD)
 ///
 /// One program as schema.org JSON-LD (an `EducationalOccupationalProgram`) for search engines,
-/// with a strong `ETag`. Safe to paste into `<script type="application/ld+json">`: `<`, `>`,
+/// with a strong `ETag`. Safe to paste into an HTML `script` element of type
+/// `application/ld+json`: `<`, `>`,
 /// `&`, U+2028 and U+2029 are written as `\u` escapes.
 #[utoipa::path(
     get, path = "/api/v1/programs/{id}.jsonld", tag = "programs", operation_id = "get_program_jsonld",
