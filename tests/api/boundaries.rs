@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::support::{TestApp, merged, spec, valid_event, valid_initiative, valid_program};
 
 /// A property's schema with `$ref` (enums) followed.
-fn resolved<'a>(schema: &'a Value) -> &'a Value {
+fn resolved(schema: &Value) -> &Value {
     match schema["$ref"].as_str().and_then(|r| r.strip_prefix("#/")) {
         Some(path) => path.split('/').fold(spec(), |node, key| &node[key]),
         None => schema,
