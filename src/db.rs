@@ -543,7 +543,8 @@ where
 pub const TRIGRAM: usize = 3;
 
 /// The FTS5 query that finds `needle` anywhere in the indexed text: one quoted phrase, so that
-/// no character of it is query syntax.
+/// no character of it is query syntax. FTS5 ends a query string at NUL ("unterminated string"):
+/// `needle` must hold none, which `q`'s check (no control characters) ensures.
 pub fn phrase(needle: &str) -> String {
     format!("\"{}\"", needle.replace('"', "\"\""))
 }

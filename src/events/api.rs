@@ -97,14 +97,24 @@ pub struct Event {
 /// The fields a client sets on an event. POST takes them with the defaults below; PATCH merges a
 /// subset into the stored record. Timestamps take any RFC 3339 offset (one is required) and are
 /// returned in UTC.
+///
+/// Single-line text fields refuse control characters (U+0000-U+001F, U+007F-U+009F) and
+/// bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069); `description` also
+/// allows tab, line feed and carriage return and refuses the other control characters. A refused
+/// character is a 422 naming the field.
 #[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEvent {
     /// 1 to 200 characters.
-    #[schema(example = "Back-to-School Health Fair", min_length = 1, max_length = 200)]
+    #[schema(
+        example = "Back-to-School Health Fair",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     pub title: String,
     /// At most 10,000 characters.
-    #[schema(max_length = 10000)]
+    #[schema(max_length = 10000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub description: Option<String>,
     pub event_type: EventType,
     /// Defaults to `scheduled`.
@@ -117,10 +127,10 @@ pub struct NewEvent {
     #[schema(value_type = Option<String>, format = DateTime, example = "2027-03-14T12:00:00-05:00")]
     pub ends_at: Option<Micros>,
     /// At most 200 characters.
-    #[schema(max_length = 200)]
+    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$")]
     pub location_name: Option<String>,
     /// At most 300 characters.
-    #[schema(max_length = 300)]
+    #[schema(max_length = 300, pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$")]
     pub address: Option<String>,
     /// Defaults to `false`; when `true`, `virtual_url` must be given.
     #[serde(default)]
@@ -153,9 +163,14 @@ fn default_status() -> EventStatus {
 #[schema(as = EventPatch)]
 #[serde(deny_unknown_fields)]
 pub struct EventPatchDoc {
-    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     pub title: Option<String>,
-    #[schema(max_length = 10000)]
+    #[schema(max_length = 10000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub description: Option<String>,
     #[schema(nullable = false)]
     pub event_type: Option<EventType>,
@@ -165,9 +180,9 @@ pub struct EventPatchDoc {
     pub starts_at: Option<String>,
     #[schema(format = DateTime)]
     pub ends_at: Option<String>,
-    #[schema(max_length = 200)]
+    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$")]
     pub location_name: Option<String>,
-    #[schema(max_length = 300)]
+    #[schema(max_length = 300, pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$")]
     pub address: Option<String>,
     #[schema(nullable = false)]
     pub is_virtual: Option<bool>,
@@ -183,8 +198,8 @@ pub struct EventPatchDoc {
     pub program_id: Option<i64>,
 }
 
-fn optional_text(max: usize) -> impl Fn(&Value) -> Result<String, String> {
-    fields::text(0, max)
+fn optional_line(max: usize) -> impl Fn(&Value) -> Result<String, String> {
+    fields::single_line(0, max)
 }
 
 /// Whether the record a reference field (`initiative_id`, `program_id`) names exists; the store
@@ -212,14 +227,14 @@ impl NewEvent {
     /// Reads a create body, naming every invalid field, references to missing records included.
     pub fn from_json(body: Value, exists: ReferenceCheck<'_>) -> Result<NewEvent, AppError> {
         let mut f = Fields::new(body)?;
-        let title = f.required("title", &fields::text(1, 200));
-        let description = f.optional("description", &optional_text(10_000));
+        let title = f.required("title", &fields::single_line(1, 200));
+        let description = f.optional("description", &fields::multi_line(0, 10_000));
         let event_type = f.required("event_type", &fields::one_of::<EventType>);
         let status = f.defaulted("status", EventStatus::Scheduled, &fields::one_of::<EventStatus>);
         let starts_at = f.required("starts_at", &fields::instant);
         let ends_at = f.optional("ends_at", &fields::instant);
-        let location_name = f.optional("location_name", &optional_text(200));
-        let address = f.optional("address", &optional_text(300));
+        let location_name = f.optional("location_name", &optional_line(200));
+        let address = f.optional("address", &optional_line(300));
         let is_virtual = f.defaulted("is_virtual", false, &fields::boolean);
         let virtual_url = f.optional("virtual_url", &fields::url);
         let registration_url = f.optional("registration_url", &fields::url);
@@ -308,14 +323,14 @@ impl EventPatch {
     pub fn from_json(body: Value) -> Result<EventPatch, AppError> {
         let mut f = Fields::new(body)?;
         let mut patch = EventPatch {
-            title: f.patch_required("title", &fields::text(1, 200)),
-            description: f.patch_optional("description", &optional_text(10_000)),
+            title: f.patch_required("title", &fields::single_line(1, 200)),
+            description: f.patch_optional("description", &fields::multi_line(0, 10_000)),
             event_type: f.patch_required("event_type", &fields::one_of::<EventType>),
             status: f.patch_required("status", &fields::one_of::<EventStatus>),
             starts_at: f.patch_required("starts_at", &fields::instant),
             ends_at: f.patch_optional("ends_at", &fields::instant),
-            location_name: f.patch_optional("location_name", &optional_text(200)),
-            address: f.patch_optional("address", &optional_text(300)),
+            location_name: f.patch_optional("location_name", &optional_line(200)),
+            address: f.patch_optional("address", &optional_line(300)),
             is_virtual: f.patch_required("is_virtual", &fields::boolean),
             virtual_url: f.patch_optional("virtual_url", &fields::url),
             registration_url: f.patch_optional("registration_url", &fields::url),

@@ -70,7 +70,13 @@ pub struct EventListParams {
     #[param(value_type = Option<String>, format = DateTime, example = "2027-02-01T00:00:00Z")]
     starts_before: Option<String>,
     /// Case-insensitive text that the title or description contains.
-    #[param(min_length = 1, max_length = 200, example = "health fair")]
+    /// Control characters and bidirectional overrides are refused (422), as in single-line text.
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$",
+        example = "health fair"
+    )]
     q: Option<String>,
 }
 
@@ -284,7 +290,13 @@ pub struct EventCalendarParams {
     #[param(value_type = Option<String>, format = DateTime)]
     updated_since: Option<String>,
     /// Case-insensitive text that the title or description contains.
-    #[param(min_length = 1, max_length = 200, example = "health fair")]
+    /// Control characters and bidirectional overrides are refused (422), as in single-line text.
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$",
+        example = "health fair"
+    )]
     q: Option<String>,
 }
 

@@ -187,11 +187,52 @@ pub fn check_length(text: &str, min: usize, max: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// A string of `min..=max` characters, stored as sent.
-pub fn text(min: usize, max: usize) -> impl Fn(&Value) -> Result<String, String> {
+/// Whether `c` may appear in single-line text (names, titles, offices, addresses, `q`): no
+/// control character, and no bidirectional override or isolate, which make text display in
+/// another order than it is stored (Trojan Source, CVE-2021-42574) and can disguise a name.
+pub fn is_single_line_char(c: char) -> bool {
+    !matches!(c, '\u{0}'..='\u{1F}' | '\u{7F}'..='\u{9F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Whether `c` may appear in multi-line text (descriptions, summaries): tab, line feed and
+/// carriage return are layout; every other control character is not text.
+pub fn is_multi_line_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || !matches!(c, '\u{0}'..='\u{1F}' | '\u{7F}'..='\u{9F}')
+}
+
+pub const SINGLE_LINE_MESSAGE: &str = "must not contain control characters or bidirectional overrides (U+0000-U+001F, U+007F-U+009F, U+202A-U+202E, U+2066-U+2069)";
+pub const MULTI_LINE_MESSAGE: &str =
+    "must not contain control characters other than tab, line feed and carriage return (U+0000-U+001F, U+007F-U+009F)";
+
+/// `is_single_line_char` as the JSON Schema `pattern` (ECMA-262) the request schemas declare;
+/// utoipa takes only literals, so the schemas repeat it and a test holds them to this.
+pub const SINGLE_LINE_PATTERN: &str = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$";
+/// `is_multi_line_char` as a JSON Schema `pattern`, repeated likewise.
+pub const MULTI_LINE_PATTERN: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
+
+/// Checks the characters of query text (`q`, `specialty`) as single-line text.
+pub fn check_single_line(text: &str) -> Result<(), String> {
+    if text.chars().all(is_single_line_char) { Ok(()) } else { Err(SINGLE_LINE_MESSAGE.to_owned()) }
+}
+
+/// A single-line string of `min..=max` characters, stored as sent.
+pub fn single_line(min: usize, max: usize) -> impl Fn(&Value) -> Result<String, String> {
     move |value| {
         let text = as_str(value)?;
         check_length(text, min, max)?;
+        check_single_line(text)?;
+        Ok(text.to_owned())
+    }
+}
+
+/// A multi-line string of `min..=max` characters, stored as sent.
+pub fn multi_line(min: usize, max: usize) -> impl Fn(&Value) -> Result<String, String> {
+    move |value| {
+        let text = as_str(value)?;
+        check_length(text, min, max)?;
+        if !text.chars().all(is_multi_line_char) {
+            return Err(MULTI_LINE_MESSAGE.to_owned());
+        }
         Ok(text.to_owned())
     }
 }
@@ -341,8 +382,32 @@ mod tests {
 
     #[test]
     fn lengths_count_characters_not_bytes() {
-        assert!(text(1, 3)(&json!("ééé")).is_ok());
-        assert!(text(1, 3)(&json!("éééé")).is_err());
-        assert!(text(1, 3)(&json!("")).is_err());
+        let single = single_line(1, 3);
+        let multi = multi_line(1, 3);
+        for text in [&single as Parse<'_, String>, &multi] {
+            assert!(text(&json!("ééé")).is_ok());
+            assert!(text(&json!("éééé")).is_err());
+            assert!(text(&json!("")).is_err());
+        }
+    }
+
+    #[test]
+    fn single_line_text_refuses_controls_and_bidi_overrides_multi_line_allows_layout() {
+        for c in [
+            '\u{0}', '\t', '\n', '\r', '\u{1B}', '\u{1F}', '\u{7F}', '\u{85}', '\u{9F}', '\u{202A}', '\u{202E}',
+            '\u{2066}', '\u{2069}',
+        ] {
+            let text = format!("a{c}b");
+            assert_eq!(single_line(0, 10)(&json!(text)), Err(SINGLE_LINE_MESSAGE.to_owned()), "{c:?}");
+        }
+        for c in ['\t', '\n', '\r', '\u{202E}', '\u{2028}', '\u{A0}', 'é', '\u{1F600}'] {
+            assert!(multi_line(0, 10)(&json!(format!("a{c}b"))).is_ok(), "{c:?}");
+        }
+        for c in ['\u{0}', '\u{B}', '\u{C}', '\u{1B}', '\u{7F}', '\u{85}'] {
+            assert_eq!(multi_line(0, 10)(&json!(format!("a{c}b"))), Err(MULTI_LINE_MESSAGE.to_owned()), "{c:?}");
+        }
+        for c in ['\u{A0}', '\u{200F}', '\u{2028}', '\u{202F}', '\u{2065}', '\u{206A}', 'é'] {
+            assert!(single_line(0, 10)(&json!(format!("a{c}b"))).is_ok(), "{c:?}");
+        }
     }
 }

@@ -5,6 +5,7 @@ use actix_web::HttpRequest;
 
 use crate::clock::{self, Micros};
 use crate::error::{AppError, FieldError};
+use crate::http::fields;
 use crate::wire::WireEnum;
 
 pub const DEFAULT_LIMIT: i64 = 20;
@@ -69,16 +70,11 @@ impl QueryParams {
         ListParams { limit, offset, sort, updated_since }
     }
 
-    /// `q`: a case-insensitive search text, stored lower-cased for matching.
+    /// `q`: a case-insensitive search text, single-line, stored lower-cased for matching.
     pub fn search(&mut self) -> Option<String> {
-        self.get("q", |text| {
-            let length = text.chars().count();
-            if (1..=MAX_Q_LENGTH).contains(&length) {
-                Ok(text.to_lowercase())
-            } else {
-                Err(format!("must be 1 to {MAX_Q_LENGTH} characters long"))
-            }
-        })
+        // The text rule also keeps FTS5 whole: it ends a query string at NUL, which was a 500
+        // ("unterminated string") before `q` was checked.
+        self.get("q", |text| text_of(text, MAX_Q_LENGTH).map(|text| text.to_lowercase()))
     }
 
     /// Ends reading: any parameter not taken is unknown. Fails with every error found.
@@ -156,9 +152,13 @@ pub fn instant(text: &str) -> Result<Micros, String> {
     clock::parse_instant(text).map_err(str::to_owned)
 }
 
+/// A text filter of 1 to `max` characters, refused as single-line text is.
 pub fn text(max: usize) -> impl Fn(&str) -> Result<String, String> {
-    move |value| {
-        crate::http::fields::check_length(value, 1, max)?;
-        Ok(value.to_owned())
-    }
+    move |value| text_of(value, max)
+}
+
+fn text_of(value: &str, max: usize) -> Result<String, String> {
+    fields::check_length(value, 1, max)?;
+    fields::check_single_line(value)?;
+    Ok(value.to_owned())
 }

@@ -84,25 +84,35 @@ pub struct Initiative {
 
 /// The fields a client sets on an initiative. POST takes them with the defaults below; PATCH
 /// merges a subset into the stored record.
+///
+/// Single-line text fields refuse control characters (U+0000-U+001F, U+007F-U+009F) and
+/// bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069); `summary` and
+/// `description` also allow tab, line feed and carriage return and refuse the other control
+/// characters. A refused character is a 422 naming the field.
 #[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewInitiative {
     /// 1 to 200 characters.
-    #[schema(example = "West Side United", min_length = 1, max_length = 200)]
+    #[schema(
+        example = "West Side United",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     pub name: String,
     /// Unique. Derived from the name when omitted (lower-case ASCII, other characters become `-`,
     /// `-2`, `-3`, … when taken); an explicit slug that is taken is a 409 `slug_taken`.
     #[schema(example = "west-side-united", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 1, max_length = 80)]
     pub slug: Option<String>,
     /// At most 500 characters.
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub summary: Option<String>,
     /// At most 10,000 characters.
-    #[schema(max_length = 10000)]
+    #[schema(max_length = 10000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub description: Option<String>,
     pub category: Category,
     /// At most 200 characters.
-    #[schema(max_length = 200)]
+    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$")]
     pub lead_office: Option<String>,
     /// Defaults to `active`.
     #[serde(default = "default_status")]
@@ -128,17 +138,22 @@ fn default_status() -> InitiativeStatus {
 #[schema(as = InitiativePatch)]
 #[serde(deny_unknown_fields)]
 pub struct InitiativePatchDoc {
-    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     pub name: Option<String>,
     #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 1, max_length = 80)]
     pub slug: Option<String>,
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub summary: Option<String>,
-    #[schema(max_length = 10000)]
+    #[schema(max_length = 10000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub description: Option<String>,
     #[schema(nullable = false)]
     pub category: Option<Category>,
-    #[schema(max_length = 200)]
+    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$")]
     pub lead_office: Option<String>,
     #[schema(nullable = false)]
     pub status: Option<InitiativeStatus>,
@@ -150,20 +165,20 @@ pub struct InitiativePatchDoc {
     pub contact_email: Option<String>,
 }
 
-fn optional_text(max: usize) -> impl Fn(&Value) -> Result<String, String> {
-    fields::text(0, max)
+fn optional_line(max: usize) -> impl Fn(&Value) -> Result<String, String> {
+    fields::single_line(0, max)
 }
 
 impl NewInitiative {
     /// Reads a create body, naming every invalid field.
     pub fn from_json(body: Value) -> Result<NewInitiative, AppError> {
         let mut f = Fields::new(body)?;
-        let name = f.required("name", &fields::text(1, 200));
+        let name = f.required("name", &fields::single_line(1, 200));
         let slug = f.optional("slug", &fields::slug);
-        let summary = f.optional("summary", &optional_text(500));
-        let description = f.optional("description", &optional_text(10_000));
+        let summary = f.optional("summary", &fields::multi_line(0, 500));
+        let description = f.optional("description", &fields::multi_line(0, 10_000));
         let category = f.required("category", &fields::one_of::<Category>);
-        let lead_office = f.optional("lead_office", &optional_text(200));
+        let lead_office = f.optional("lead_office", &optional_line(200));
         let status = f.defaulted("status", InitiativeStatus::Active, &fields::one_of::<InitiativeStatus>);
         let started_on = f.optional("started_on", &fields::date);
         let website_url = f.optional("website_url", &fields::url);
@@ -209,12 +224,12 @@ impl InitiativePatch {
     pub fn from_json(body: Value) -> Result<InitiativePatch, AppError> {
         let mut f = Fields::new(body)?;
         let mut patch = InitiativePatch {
-            name: f.patch_required("name", &fields::text(1, 200)),
+            name: f.patch_required("name", &fields::single_line(1, 200)),
             slug: f.patch_required("slug", &fields::slug),
-            summary: f.patch_optional("summary", &optional_text(500)),
-            description: f.patch_optional("description", &optional_text(10_000)),
+            summary: f.patch_optional("summary", &fields::multi_line(0, 500)),
+            description: f.patch_optional("description", &fields::multi_line(0, 10_000)),
             category: f.patch_required("category", &fields::one_of::<Category>),
-            lead_office: f.patch_optional("lead_office", &optional_text(200)),
+            lead_office: f.patch_optional("lead_office", &optional_line(200)),
             status: f.patch_required("status", &fields::one_of::<InitiativeStatus>),
             started_on: f.patch_optional("started_on", &fields::date),
             website_url: f.patch_optional("website_url", &fields::url),

@@ -54,7 +54,13 @@ pub struct InitiativeListParams {
     /// Only initiatives with this status.
     status: Option<InitiativeStatus>,
     /// Case-insensitive text that the name, summary or description contains.
-    #[param(min_length = 1, max_length = 200, example = "equity")]
+    /// Control characters and bidirectional overrides are refused (422), as in single-line text.
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$",
+        example = "equity"
+    )]
     q: Option<String>,
 }
 

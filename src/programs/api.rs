@@ -97,11 +97,21 @@ pub struct Program {
 
 /// The fields a client sets on a program. POST takes them with the defaults below; PATCH merges a
 /// subset into the stored record.
+///
+/// Single-line text fields refuse control characters (U+0000-U+001F, U+007F-U+009F) and
+/// bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069); `description` also
+/// allows tab, line feed and carriage return and refuses the other control characters. A refused
+/// character is a 422 naming the field.
 #[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProgram {
     /// 1 to 200 characters.
-    #[schema(example = "Internal Medicine Residency", min_length = 1, max_length = 200)]
+    #[schema(
+        example = "Internal Medicine Residency",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     pub name: String,
     /// Unique. Derived from the name when omitted (lower-case ASCII, other characters become `-`,
     /// `-2`, `-3`, … when taken); an explicit slug that is taken is a 409 `slug_taken`.
@@ -114,14 +124,19 @@ pub struct NewProgram {
     pub slug: Option<String>,
     pub program_type: ProgramType,
     /// 1 to 120 characters.
-    #[schema(example = "Internal Medicine", min_length = 1, max_length = 120)]
+    #[schema(
+        example = "Internal Medicine",
+        min_length = 1,
+        max_length = 120,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     pub specialty: String,
     /// At most 120 characters.
-    #[schema(max_length = 120)]
+    #[schema(max_length = 120, pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$")]
     pub department: Option<String>,
     pub campus: Campus,
     /// At most 10,000 characters.
-    #[schema(max_length = 10000)]
+    #[schema(max_length = 10000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub description: Option<String>,
     /// Length of training in years.
     #[schema(example = 3, minimum = 1, maximum = 10)]
@@ -130,13 +145,21 @@ pub struct NewProgram {
     #[schema(minimum = 0, maximum = 500)]
     pub positions_per_year: Option<i32>,
     /// The accrediting body, e.g. `ACGME` or `ASHP`. At most 120 characters.
-    #[schema(example = "ACGME", max_length = 120)]
+    #[schema(
+        example = "ACGME",
+        max_length = 120,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     pub accreditor: Option<String>,
     /// The accreditor's program number; when `accreditor` is `ACGME`, exactly 10 digits.
-    #[schema(example = "1401600001", max_length = 120)]
+    #[schema(
+        example = "1401600001",
+        max_length = 120,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     pub accreditation_id: Option<String>,
     /// At most 200 characters.
-    #[schema(max_length = 200)]
+    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$")]
     pub director_name: Option<String>,
     /// A valid email address.
     #[schema(format = "email", max_length = 254)]
@@ -159,29 +182,39 @@ pub struct NewProgram {
 #[schema(as = ProgramPatch)]
 #[serde(deny_unknown_fields)]
 pub struct ProgramPatchDoc {
-    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     pub name: Option<String>,
     #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 1, max_length = 80)]
     pub slug: Option<String>,
     #[schema(nullable = false)]
     pub program_type: Option<ProgramType>,
-    #[schema(nullable = false, min_length = 1, max_length = 120)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 120,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     pub specialty: Option<String>,
-    #[schema(max_length = 120)]
+    #[schema(max_length = 120, pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$")]
     pub department: Option<String>,
     #[schema(nullable = false)]
     pub campus: Option<Campus>,
-    #[schema(max_length = 10000)]
+    #[schema(max_length = 10000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub description: Option<String>,
     #[schema(nullable = false, minimum = 1, maximum = 10)]
     pub duration_years: Option<i32>,
     #[schema(minimum = 0, maximum = 500)]
     pub positions_per_year: Option<i32>,
-    #[schema(max_length = 120)]
+    #[schema(max_length = 120, pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$")]
     pub accreditor: Option<String>,
-    #[schema(max_length = 120)]
+    #[schema(max_length = 120, pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$")]
     pub accreditation_id: Option<String>,
-    #[schema(max_length = 200)]
+    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$")]
     pub director_name: Option<String>,
     #[schema(format = "email", max_length = 254)]
     pub contact_email: Option<String>,
@@ -195,26 +228,26 @@ pub struct ProgramPatchDoc {
 
 const ACCREDITOR_MAX: usize = 120;
 
-fn optional_text(max: usize) -> impl Fn(&Value) -> Result<String, String> {
-    fields::text(0, max)
+fn optional_line(max: usize) -> impl Fn(&Value) -> Result<String, String> {
+    fields::single_line(0, max)
 }
 
 impl NewProgram {
     /// Reads a create body, naming every invalid field.
     pub fn from_json(body: Value) -> Result<NewProgram, AppError> {
         let mut f = Fields::new(body)?;
-        let name = f.required("name", &fields::text(1, 200));
+        let name = f.required("name", &fields::single_line(1, 200));
         let slug = f.optional("slug", &fields::slug);
         let program_type = f.required("program_type", &fields::one_of::<ProgramType>);
-        let specialty = f.required("specialty", &fields::text(1, 120));
-        let department = f.optional("department", &optional_text(120));
+        let specialty = f.required("specialty", &fields::single_line(1, 120));
+        let department = f.optional("department", &optional_line(120));
         let campus = f.required("campus", &fields::one_of::<Campus>);
-        let description = f.optional("description", &optional_text(10_000));
+        let description = f.optional("description", &fields::multi_line(0, 10_000));
         let duration_years = f.required("duration_years", &fields::small_integer(1, 10));
         let positions_per_year = f.optional("positions_per_year", &fields::small_integer(0, 500));
-        let accreditor = f.optional("accreditor", &optional_text(ACCREDITOR_MAX));
-        let accreditation_id = f.optional("accreditation_id", &optional_text(ACCREDITOR_MAX));
-        let director_name = f.optional("director_name", &optional_text(200));
+        let accreditor = f.optional("accreditor", &optional_line(ACCREDITOR_MAX));
+        let accreditation_id = f.optional("accreditation_id", &optional_line(ACCREDITOR_MAX));
+        let director_name = f.optional("director_name", &optional_line(200));
         let contact_email = f.optional("contact_email", &fields::email);
         let website_url = f.optional("website_url", &fields::url);
         let accepting_applications = f.defaulted("accepting_applications", true, &fields::boolean);
@@ -295,18 +328,18 @@ impl ProgramPatch {
     pub fn from_json(body: Value) -> Result<ProgramPatch, AppError> {
         let mut f = Fields::new(body)?;
         let mut patch = ProgramPatch {
-            name: f.patch_required("name", &fields::text(1, 200)),
+            name: f.patch_required("name", &fields::single_line(1, 200)),
             slug: f.patch_required("slug", &fields::slug),
             program_type: f.patch_required("program_type", &fields::one_of::<ProgramType>),
-            specialty: f.patch_required("specialty", &fields::text(1, 120)),
-            department: f.patch_optional("department", &optional_text(120)),
+            specialty: f.patch_required("specialty", &fields::single_line(1, 120)),
+            department: f.patch_optional("department", &optional_line(120)),
             campus: f.patch_required("campus", &fields::one_of::<Campus>),
-            description: f.patch_optional("description", &optional_text(10_000)),
+            description: f.patch_optional("description", &fields::multi_line(0, 10_000)),
             duration_years: f.patch_required("duration_years", &fields::small_integer(1, 10)),
             positions_per_year: f.patch_optional("positions_per_year", &fields::small_integer(0, 500)),
-            accreditor: f.patch_optional("accreditor", &optional_text(ACCREDITOR_MAX)),
-            accreditation_id: f.patch_optional("accreditation_id", &optional_text(ACCREDITOR_MAX)),
-            director_name: f.patch_optional("director_name", &optional_text(200)),
+            accreditor: f.patch_optional("accreditor", &optional_line(ACCREDITOR_MAX)),
+            accreditation_id: f.patch_optional("accreditation_id", &optional_line(ACCREDITOR_MAX)),
+            director_name: f.patch_optional("director_name", &optional_line(200)),
             contact_email: f.patch_optional("contact_email", &fields::email),
             website_url: f.patch_optional("website_url", &fields::url),
             accepting_applications: f.patch_required("accepting_applications", &fields::boolean),

@@ -52,13 +52,24 @@ pub struct ProgramListParams {
     program_type: Option<ProgramType>,
     /// Only programs on this campus.
     campus: Option<Campus>,
-    /// Only programs with exactly this specialty (case-sensitive).
-    #[param(min_length = 1, max_length = 120, example = "Internal Medicine")]
+    /// Only programs with exactly this specialty (case-sensitive); single-line text as in the body.
+    #[param(
+        min_length = 1,
+        max_length = 120,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$",
+        example = "Internal Medicine"
+    )]
     specialty: Option<String>,
     /// Only programs that do (`true`) or do not (`false`) accept applications.
     accepting_applications: Option<bool>,
     /// Case-insensitive text that the name or description contains.
-    #[param(min_length = 1, max_length = 200, example = "medicine")]
+    /// Control characters and bidirectional overrides are refused (422), as in single-line text.
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$",
+        example = "medicine"
+    )]
     q: Option<String>,
 }
 

@@ -10,6 +10,7 @@ mod conditional;
 mod contract;
 mod events;
 mod feeds;
+mod hardening;
 mod idempotency;
 mod initiatives;
 mod lists;

@@ -1,0 +1,223 @@
+//! Input that is valid JSON or a valid URL but must still be refused, from issue 11: control and
+//! bidirectional characters in text, URLs that parse differently than they look, ids with
+//! leading zeros, backup targets that are not plain new files, and idempotency keys that must not
+//! outlive their token.
+
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, count_rows, merged, spec, valid_event, valid_initiative, valid_program};
+
+const SINGLE_LINE: [(&str, &str); 11] = [
+    ("programs", "name"),
+    ("programs", "specialty"),
+    ("programs", "department"),
+    ("programs", "accreditor"),
+    ("programs", "accreditation_id"),
+    ("programs", "director_name"),
+    ("initiatives", "name"),
+    ("initiatives", "lead_office"),
+    ("events", "title"),
+    ("events", "location_name"),
+    ("events", "address"),
+];
+
+const MULTI_LINE: [(&str, &str); 4] = [
+    ("programs", "description"),
+    ("initiatives", "summary"),
+    ("initiatives", "description"),
+    ("events", "description"),
+];
+
+fn valid(collection: &str) -> Value {
+    match collection {
+        "programs" => valid_program(),
+        "initiatives" => valid_initiative(),
+        _ => valid_event(),
+    }
+}
+
+/// Asserts a 422 naming only `field`, whose message says what is refused.
+#[track_caller]
+fn assert_refused(response: &crate::support::Response, field: &str, says: &str, case: &str) {
+    let problem = response.assert_invalid(&[field]);
+    let message = problem["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(says), "{case}: message {message:?} should say {says:?}");
+}
+
+#[actix_web::test]
+async fn single_line_text_refuses_control_characters_and_bidi_overrides_and_stores_nothing() {
+    let app = TestApp::new().await;
+    let refused = [
+        '\u{0}', '\t', '\n', '\r', '\u{1B}', '\u{1F}', '\u{7F}', '\u{85}', '\u{9F}', '\u{202A}', '\u{202E}',
+        '\u{2066}', '\u{2069}',
+    ];
+    for (collection, field) in SINGLE_LINE {
+        for c in refused {
+            let case = format!("POST {collection} {field} with U+{:04X}", u32::from(c));
+            let body = merged(valid(collection), json!({ field: format!("Health{c}Fair") }));
+            let response = app.post(&format!("/api/v1/{collection}"), &body).await;
+            assert_refused(&response, field, "must not contain control characters or bidirectional overrides", &case);
+            assert_eq!(count_rows(&app, collection), 0, "{case}: nothing stored");
+        }
+    }
+    // The same rule on PATCH, and the record stays as it was.
+    for collection in ["programs", "initiatives", "events"] {
+        let record = app.create(collection, &valid(collection)).await;
+        let path = format!("/api/v1/{collection}/{}", record["id"]);
+        for (_, field) in SINGLE_LINE.iter().filter(|(c, _)| *c == collection) {
+            for c in ['\u{0}', '\n', '\u{202E}'] {
+                let case = format!("PATCH {collection} {field} with U+{:04X}", u32::from(c));
+                let response = app.patch(&path, &json!({ *field: format!("x{c}y") })).await;
+                assert_refused(&response, field, "bidirectional overrides", &case);
+                assert_eq!(app.get(&path).await.json(), record, "{case}: record unchanged");
+            }
+        }
+    }
+    // Text that only looks unusual is stored as sent.
+    let fine = "Zoë – São Paulo\u{A0}✓ \u{200F}عربي\u{2028}😀";
+    let created = app.create_program(json!({"name": fine, "director_name": fine})).await;
+    assert_eq!((created["name"].as_str(), created["director_name"].as_str()), (Some(fine), Some(fine)));
+}
+
+#[actix_web::test]
+async fn multi_line_text_allows_tab_line_feed_and_carriage_return_and_refuses_other_controls() {
+    let app = TestApp::new().await;
+    for (collection, field) in MULTI_LINE {
+        for c in ['\u{0}', '\u{8}', '\u{B}', '\u{C}', '\u{1B}', '\u{7F}', '\u{85}', '\u{9F}'] {
+            let case = format!("POST {collection} {field} with U+{:04X}", u32::from(c));
+            let body = merged(valid(collection), json!({ field: format!("Line one{c}line two") }));
+            let response = app.post(&format!("/api/v1/{collection}"), &body).await;
+            assert_refused(&response, field, "must not contain control characters other than tab", &case);
+            assert_eq!(count_rows(&app, collection), 0, "{case}: nothing stored");
+        }
+    }
+    for (collection, field) in MULTI_LINE {
+        let text = "Line one\r\n\tindented\nline three";
+        let record = app.create(collection, &merged(valid(collection), json!({ field: text }))).await;
+        assert_eq!(record[field], text, "{collection} {field} stored as sent");
+        let path = format!("/api/v1/{collection}/{}", record["id"]);
+        let response = app.patch(&path, &json!({ field: "bell\u{7}" })).await;
+        assert_refused(&response, field, "other than tab", &format!("PATCH {collection} {field}"));
+        assert_eq!(app.get(&path).await.json(), record, "{collection}: record unchanged");
+    }
+}
+
+/// Every URL that runs a search: the three lists and the calendar feed.
+const SEARCHES: [&str; 4] = ["/api/v1/programs", "/api/v1/initiatives", "/api/v1/events", "/api/v1/events.ics"];
+
+/// One record in each collection, so that every search runs against an index with rows.
+async fn app_with_records() -> TestApp {
+    let app = TestApp::new().await;
+    app.create_program(json!({"description": "Say \"hello\" 100% of_the time \\ ok"})).await;
+    app.create_initiative(json!({"summary": "Quote \" and percent %"})).await;
+    app.create_event(json!({"starts_at": "2026-12-14T09:00:00Z", "description": "NEAR(a b) OR c*"})).await;
+    app
+}
+
+#[actix_web::test]
+async fn q_and_text_filters_refuse_control_characters_with_422_naming_the_parameter() {
+    let app = app_with_records().await;
+    // `ab%00cd` was a 500 ("unterminated string" from FTS5) before q was checked.
+    let refused =
+        ["ab%00cd", "%00", "abc%0Adef", "a%09b", "%1B%5B31m", "%7F", "%C2%85", "left%E2%80%AEright", "%E2%81%A6x"];
+    for path in SEARCHES {
+        for q in refused {
+            let response = app.get(&format!("{path}?q={q}")).await;
+            assert_refused(&response, "q", "must not contain control characters", &format!("{path}?q={q}"));
+        }
+    }
+    for specialty in ["Internal%00Medicine", "Internal%0AMedicine", "%E2%80%AEenicideM"] {
+        let response = app.get(&format!("/api/v1/programs?specialty={specialty}")).await;
+        assert_refused(&response, "specialty", "must not contain control characters", specialty);
+    }
+}
+
+#[actix_web::test]
+async fn search_never_answers_500_whatever_q_holds() {
+    let app = app_with_records().await;
+    let long_quotes = "%22".repeat(200);
+    let awkward = [
+        "%22",
+        "%22%22",
+        "%22a",
+        "a%22b%22c",
+        "*",
+        "a*",
+        "NEAR(a+b)",
+        "a+OR+b",
+        "-a",
+        "%5Ea",
+        "col%3Ax",
+        "%25",
+        "_",
+        "%5C",
+        "'",
+        "''",
+        "%F0%9F%98%80",
+        "%C4%B0",
+        "%C4%B0%C4%B0",
+        "%C7%85",
+        "%EF%BF%BF",
+        "%F4%8F%BF%BF",
+        "%FF",
+        "%ED%A0%80",
+        "+",
+        "%20%20%20",
+        "%E2%80%A8",
+        "%C2%A0",
+        &long_quotes,
+    ];
+    for path in SEARCHES {
+        for q in awkward {
+            let response = app.get(&format!("{path}?q={q}")).await;
+            response.assert_status(200);
+        }
+    }
+    // Quotes and wildcards are literal text, found like any other.
+    let found = app.get("/api/v1/programs?q=%22hello%22+100%25+of_").await;
+    assert_eq!(found.json()["meta"]["total"], 1, "{}", found.text());
+    let found = app.get("/api/v1/initiatives?q=%22").await;
+    assert_eq!(found.json()["meta"]["total"], 1, "{}", found.text());
+}
+
+#[test]
+fn the_spec_declares_the_text_patterns_the_server_enforces() {
+    use rush_api::http::fields::{MULTI_LINE_PATTERN, SINGLE_LINE_PATTERN, is_multi_line_char, is_single_line_char};
+    let schemas = &spec()["components"]["schemas"];
+    for name in ["NewProgram", "ProgramPatch", "NewInitiative", "InitiativePatch", "NewEvent", "EventPatch"] {
+        for (field, property) in schemas[name]["properties"].as_object().into_iter().flatten() {
+            let is_string = property["type"] == "string" || property["type"] == json!(["string", "null"]);
+            if !is_string || property.get("format").is_some() || field == "slug" {
+                continue;
+            }
+            let expected = if ["description", "summary"].contains(&field.as_str()) {
+                MULTI_LINE_PATTERN
+            } else {
+                SINGLE_LINE_PATTERN
+            };
+            assert_eq!(property["pattern"], expected, "{name}.{field}");
+        }
+    }
+    for (path, parameter) in [
+        ("/api/v1/programs", "q"),
+        ("/api/v1/programs", "specialty"),
+        ("/api/v1/initiatives", "q"),
+        ("/api/v1/events", "q"),
+        ("/api/v1/events.ics", "q"),
+    ] {
+        let parameters = spec()["paths"][path]["get"]["parameters"].as_array().cloned().unwrap_or_default();
+        let declared = parameters.iter().find(|p| p["name"] == parameter).map(|p| p["schema"]["pattern"].clone());
+        assert_eq!(declared, Some(json!(SINGLE_LINE_PATTERN)), "{path} {parameter}");
+    }
+    // The patterns, read as JSON Schema reads them, say what the server checks, character by character.
+    for (pattern, allowed) in [
+        (SINGLE_LINE_PATTERN, is_single_line_char as fn(char) -> bool),
+        (MULTI_LINE_PATTERN, is_multi_line_char as fn(char) -> bool),
+    ] {
+        let validator = jsonschema::validator_for(&json!({"type": "string", "pattern": pattern})).expect("compiles");
+        for c in (0..0x2100).chain(0xFFF0..0x10000).chain([0x1F600, 0x10FFFF]).filter_map(char::from_u32) {
+            let text = format!("a{c}b");
+            assert_eq!(validator.is_valid(&json!(text)), allowed(c), "{pattern} on U+{:04X}", u32::from(c));
+        }
+    }
+}
