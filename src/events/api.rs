@@ -136,10 +136,16 @@ pub struct NewEvent {
     #[serde(default)]
     #[schema(default = false)]
     pub is_virtual: bool,
-    /// An absolute http(s) URL.
+    /// An absolute `http`/`https` URL with a host, as browsers parse it (WHATWG URL), that is also
+    /// an RFC 3986 URI: `//` right after the scheme, no user name or password, and anything but
+    /// ASCII letters, digits and `-._~:/?#[]@!$&'()*+,;=` percent-encoded (punycode for
+    /// international host names), so no spaces, backslashes or control characters. Stored as sent.
     #[schema(format = "uri", max_length = 2048)]
     pub virtual_url: Option<String>,
-    /// An absolute http(s) URL.
+    /// An absolute `http`/`https` URL with a host, as browsers parse it (WHATWG URL), that is also
+    /// an RFC 3986 URI: `//` right after the scheme, no user name or password, and anything but
+    /// ASCII letters, digits and `-._~:/?#[]@!$&'()*+,;=` percent-encoded (punycode for
+    /// international host names), so no spaces, backslashes or control characters. Stored as sent.
     #[schema(format = "uri", max_length = 2048)]
     pub registration_url: Option<String>,
     #[schema(minimum = 1, maximum = 100000)]

@@ -283,29 +283,55 @@ pub fn email(value: &Value) -> Result<String, String> {
     if local_ok && domain_ok { Ok(text.to_owned()) } else { Err(MESSAGE.to_owned()) }
 }
 
-/// An absolute `http` or `https` URL with a host, at most 2,048 characters.
+pub const URL_MAX: usize = 2048;
+
+/// The characters an RFC 3986 URI is written with; any other must be percent-encoded.
+fn is_uri_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~:/?#[]@!$&'()*+,;=%".contains(c)
+}
+
+/// An absolute `http` or `https` URL with a host and no user name or password, at most 2,048
+/// characters, stored as sent. Parsed as browsers parse it (WHATWG URL), so that the host checked
+/// is the one a browser goes to; and where parsers disagree, refused rather than interpreted:
+/// - only the characters of an RFC 3986 URI (which the spec's `format: uri` promises): a browser
+///   reads `https://a.org\@b.test/` as host `a.org`, an RFC 3986 parser sees no valid URI or host
+///   `b.test`; a browser drops tabs and newlines inside a URL and trims spaces around it; an
+///   internationalised host is one thing in Unicode and another in punycode;
+/// - exactly `//` after the scheme: a browser reads `http:a.org` and `http:///a.org` as host
+///   `a.org`, RFC 3986 as no host;
+/// - no `@` before the host, even with an empty user name (`https://@a.org`).
 pub fn url(value: &Value) -> Result<String, String> {
     let text = as_str(value)?;
     const MESSAGE: &str = "must be an absolute http or https URL such as https://www.rush.edu/";
-    let lower = text.to_ascii_lowercase();
-    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
-    let Some(rest) = rest else { return Err(MESSAGE.to_owned()) };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-    let host = match host.rsplit_once(':') {
-        Some((name, port)) if !name.ends_with(']') || host.starts_with('[') => {
-            if !port.is_empty() && port.parse::<u16>().is_err() {
-                return Err(MESSAGE.to_owned());
-            }
-            name
-        }
-        _ => host,
-    };
-    let valid = text.len() <= 2048
-        && !host.is_empty()
-        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
-        && host.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'));
-    if valid { Ok(text.to_owned()) } else { Err(MESSAGE.to_owned()) }
+    if text.chars().count() > URL_MAX {
+        return Err(format!("must be at most {URL_MAX} characters long"));
+    }
+    let well_escaped = text
+        .split('%')
+        .skip(1)
+        .all(|after| after.get(..2).is_some_and(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit())));
+    if !text.chars().all(is_uri_char) || !well_escaped {
+        return Err("must be written in the characters of an RFC 3986 URI: percent-encode spaces, backslashes, control characters and non-ASCII text (punycode for host names)".to_owned());
+    }
+    let Some((scheme, rest)) = text.split_once("://") else { return Err(MESSAGE.to_owned()) };
+    let is_http = scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
+    if !is_http || rest.starts_with('/') {
+        return Err(MESSAGE.to_owned());
+    }
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, after) = rest.split_at(authority_end);
+    // RFC 3986 has `[` `]` only around an IPv6 host, and one `#` at most.
+    if after.contains(['[', ']']) || after.matches('#').count() > 1 {
+        return Err(MESSAGE.to_owned());
+    }
+    let parsed = url::Url::parse(text).map_err(|_| MESSAGE.to_owned())?;
+    if authority.contains('@') || !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("must not contain a user name or password".to_owned());
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(MESSAGE.to_owned());
+    }
+    Ok(text.to_owned())
 }
 
 /// A JSON number without a fractional part. `3.0` counts, as JSON Schema's `integer` says.
@@ -363,11 +389,58 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn urls_must_be_absolute_http() {
-        for good in ["https://www.rush.edu/", "http://localhost:8080/x?y=1#z", "https://example.org"] {
-            assert!(url(&json!(good)).is_ok(), "{good}");
+    fn urls_are_absolute_http_with_a_host_and_parsed_as_browsers_parse_them() {
+        for good in [
+            "https://www.rush.edu/",
+            "http://localhost:8080/x?y=1#z",
+            "https://example.org",
+            "HTTPS://Example.ORG/Path",
+            "http://[::1]:8080/",
+            "http://127.0.0.1/",
+            "https://xn--bcher-kva.example/stra%C3%9Fe?q=%C3%BC",
+            "https://a.org/p;x=1/(a)!$&'*+,=~?q=/?:@#f/?:@",
+            "https://example.org/a%20b?x=@y#@z",
+            &format!("https://example.org/{}", "a".repeat(URL_MAX - 20)),
+        ] {
+            assert_eq!(url(&json!(good)), Ok(good.to_owned()), "{good}");
         }
-        for bad in ["ftp://x.org", "https://", "www.rush.edu", "https://a b.org", "/relative", "https://x.org:99999/"] {
+        for bad in [
+            "ftp://x.org",
+            "https://",
+            "www.rush.edu",
+            "/relative",
+            "//example.org/",
+            "https://x.org:99999/",
+            "https://a b.org",
+            "https://a.org\\@b.test/",
+            "https:\\\\a.org",
+            " https://a.org",
+            "https://a.org/\t",
+            "https://a.org/\u{0}",
+            "https://a.org/\u{85}",
+            "https://a.org/\u{202E}",
+            "https://a.org/\u{3000}",
+            "https://user:secret@a.org/",
+            "https://user@a.org/",
+            "https://@a.org/",
+            "https://:@a.org/",
+            "http:a.org",
+            "http:/a.org",
+            "http:///a.org",
+            "https://[::1/",
+            "https://a<b.org/",
+            "https://exa%00mple.org/",
+            "https://bücher.example/",
+            "https://a.org/straße",
+            "https://a.org/100%",
+            "https://a.org/%zz",
+            "https://a.org/a|b",
+            "https://a.org/<script>",
+            "https://a.org/[x]",
+            "https://a.org/#a#b",
+            "javascript://a.org/%0Aalert(1)",
+            &format!("https://example.org/{}", "a".repeat(URL_MAX)),
+        ] {
             assert!(url(&json!(bad)).is_err(), "{bad}");
         }
     }

@@ -120,7 +120,10 @@ pub struct NewInitiative {
     /// `YYYY-MM-DD`.
     #[schema(format = "date", example = "2018-01-01")]
     pub started_on: Option<String>,
-    /// An absolute http(s) URL.
+    /// An absolute `http`/`https` URL with a host, as browsers parse it (WHATWG URL), that is also
+    /// an RFC 3986 URI: `//` right after the scheme, no user name or password, and anything but
+    /// ASCII letters, digits and `-._~:/?#[]@!$&'()*+,;=` percent-encoded (punycode for
+    /// international host names), so no spaces, backslashes or control characters. Stored as sent.
     #[schema(format = "uri", max_length = 2048)]
     pub website_url: Option<String>,
     /// A valid email address.

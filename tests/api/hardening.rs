@@ -221,3 +221,64 @@ fn the_spec_declares_the_text_patterns_the_server_enforces() {
         }
     }
 }
+
+const URL_FIELDS: [(&str, &str); 4] = [
+    ("programs", "website_url"),
+    ("initiatives", "website_url"),
+    ("events", "registration_url"),
+    ("events", "virtual_url"),
+];
+
+#[actix_web::test]
+async fn urls_are_parsed_as_browsers_parse_them_and_refused_where_parsers_disagree() {
+    let app = TestApp::new().await;
+    let too_long = format!("https://example.org/{}", "a".repeat(2030));
+    let refused = [
+        ("https://a.org\\@b.test/", "percent-encode spaces, backslashes"),
+        ("https:\\\\b.test/", "backslashes"),
+        ("https://user:secret@a.org/", "user name or password"),
+        ("https://user@a.org/", "user name or password"),
+        ("https://@a.org/", "user name or password"),
+        ("https://a.org /", "spaces"),
+        ("https://a.org/\tx", "control characters"),
+        ("https://a.org/\u{0}", "control characters"),
+        ("https://a.org/\u{202E}gro.b", "non-ASCII"),
+        ("http:a.org", "absolute http or https URL"),
+        ("http:///a.org", "absolute http or https URL"),
+        ("ftp://a.org/", "absolute http or https URL"),
+        ("javascript:alert(1)", "absolute http or https URL"),
+        ("/relative", "absolute http or https URL"),
+        ("https://a.org:65536/", "absolute http or https URL"),
+        ("https://a<b.org/", "RFC 3986"),
+        ("https://bücher.example/", "punycode"),
+        ("https://a.org/a|b", "RFC 3986"),
+        ("https://a.org/100%", "RFC 3986"),
+        ("https://a.org/[x]", "absolute http or https URL"),
+        (too_long.as_str(), "at most 2048 characters"),
+    ];
+    for (collection, field) in URL_FIELDS {
+        for (url, says) in refused {
+            let case = format!("{collection} {field} = {url:?}");
+            let response =
+                app.post(&format!("/api/v1/{collection}"), &merged(valid(collection), json!({ field: url }))).await;
+            assert_refused(&response, field, says, &case);
+            assert_eq!(count_rows(&app, collection), 0, "{case}: nothing stored");
+        }
+    }
+    let accepted = [
+        "http://[::1]:8080/",
+        "HTTPS://Example.ORG/a%20b?x=@y#@z",
+        "https://xn--bcher-kva.example/stra%C3%9Fe",
+        "https://a.org/p;x=1/(a)!$&'*+,=~?q=/?:@#f/?:@",
+    ];
+    for (collection, field) in URL_FIELDS {
+        for url in accepted {
+            let record = app.create(collection, &merged(valid(collection), json!({ field: url }))).await;
+            assert_eq!(record[field], url, "{collection} {field}: stored as sent");
+            let path = format!("/api/v1/{collection}/{}", record["id"]);
+            let response = app.patch(&path, &json!({ field: "https://a.org\\@b.test/" })).await;
+            assert_refused(&response, field, "backslashes", &format!("PATCH {collection} {field}"));
+            assert_eq!(app.get(&path).await.json(), record, "{collection}: record unchanged");
+        }
+    }
+}
