@@ -20,14 +20,17 @@ use crate::error::AppError;
 use crate::http::conditional::IfMatch;
 use crate::http::respond::Representation;
 
-/// The `{id}` of a record path, as sent. Anything but a positive integer names no record: 404.
+/// The `{id}` of a record path, as sent. Anything but a positive integer written as the server
+/// writes it names no record: 404.
 #[derive(Debug)]
 pub struct RecordId(String);
 
 impl RecordId {
     pub fn of(&self, resource: &str) -> Result<i64, AppError> {
+        // One URL per record: `01` or `+1` as another name for 1 would split caches and ETags
+        // between URLs and make two strings compare unequal for the same record.
         match self.0.parse::<i64>() {
-            Ok(id) if id > 0 && !self.0.starts_with('+') => Ok(id),
+            Ok(id) if id > 0 && id.to_string() == self.0 => Ok(id),
             _ => Err(AppError::not_found(resource, format!("'{}'", self.0))),
         }
     }

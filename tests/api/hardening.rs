@@ -282,3 +282,34 @@ async fn urls_are_parsed_as_browsers_parse_them_and_refused_where_parsers_disagr
         }
     }
 }
+
+#[actix_web::test]
+async fn a_record_id_with_leading_zeros_or_a_sign_names_no_record() {
+    let app = TestApp::new().await;
+    let mut records = Vec::new();
+    for collection in ["programs", "initiatives", "events"] {
+        records.push((collection, app.create(collection, &valid(collection)).await));
+    }
+    for (collection, record) in &records {
+        assert_eq!(record["id"], 1);
+        app.get(&format!("/api/v1/{collection}/1")).await.assert_status(200);
+        for id in ["01", "001", "+1", "0001", "00"] {
+            let path = format!("/api/v1/{collection}/{id}");
+            app.get(&path).await.assert_problem(404, "not_found");
+            app.patch(&path, &json!({})).await.assert_problem(404, "not_found");
+            app.delete(&path).await.assert_problem(404, "not_found");
+            let suffixes: &[&str] = match *collection {
+                "events" => &[".ics", ".jsonld"],
+                "programs" => &[".jsonld"],
+                _ => &[],
+            };
+            for suffix in suffixes {
+                app.get(&format!("{path}{suffix}")).await.assert_problem(404, "not_found");
+            }
+        }
+        assert_eq!(&app.get(&format!("/api/v1/{collection}/1")).await.json(), record, "{collection}: unchanged");
+    }
+    for path in ["/api/v1/events/1.ics", "/api/v1/events/1.jsonld", "/api/v1/programs/1.jsonld"] {
+        app.get(path).await.assert_status(200);
+    }
+}
