@@ -1,7 +1,8 @@
 //! The command line: `serve`, `token create|list|revoke`, `backup`, `openapi`.
 
+use std::fs::{File, OpenOptions};
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
@@ -32,9 +33,10 @@ pub enum Command {
         action: TokenCommand,
     },
     /// Write a consistent, integrity-checked copy of the database to PATH while the service
-    /// keeps serving.
+    /// keeps serving. The copy is readable by its owner only (mode 0600).
     Backup {
-        /// Where to write the copy; must not exist yet.
+        /// Where to write the copy: a new file (nothing there yet, not even a symbolic link), a
+        /// UTF-8 path, not a `file:` URI.
         path: PathBuf,
     },
     /// Print the OpenAPI document (the same bytes as GET /openapi.json).
@@ -157,12 +159,93 @@ async fn token(config: Config, action: TokenCommand) -> Result<(), Failure> {
 }
 
 async fn backup(config: Config, path: PathBuf) -> Result<(), Failure> {
-    if path.exists() {
-        return Err(Failure::Usage(format!("{} already exists; give a new path", path.display())));
+    // Both before the database is opened: a refused PATH leaves no trace.
+    let target = backup_target(&path).map_err(Failure::Usage)?;
+    let file = create_backup_file(&path)?;
+    let copied = async {
+        let db = Db::open(&config.database_path).map_err(database_error)?;
+        db.backup_to(target.to_owned()).await.map_err(runtime)?;
+        seal_backup(&file, &path)
     }
-    let db = Db::open(&config.database_path).map_err(database_error)?;
-    let target = path.to_string_lossy().into_owned();
-    db.backup_to(target).await.map_err(runtime)?;
-    println!("Wrote a consistent copy of {} to {}.", config.database_path, path.display());
+    .await;
+    if let Err(failure) = copied {
+        // Only the file this run created: the path may have been replaced meanwhile.
+        if is_same_file(&file, &path) {
+            let _ = std::fs::remove_file(&path);
+        }
+        return Err(failure);
+    }
+    println!("Wrote a consistent copy of {} to {target}.", config.database_path);
     Ok(())
+}
+
+/// The backup PATH as SQLite will read it: a plain file name. SQLite takes names as UTF-8 and
+/// reads `file:...` as a URI (`file:/x?mode=memory` writes nothing anywhere) and `:memory:` as
+/// no file at all, so those are refused rather than passed on.
+fn backup_target(path: &Path) -> Result<&str, String> {
+    let Some(target) = path.to_str() else {
+        return Err(format!("backup PATH must be valid UTF-8; '{}' is not", path.display()));
+    };
+    if target.get(..5).is_some_and(|scheme| scheme.eq_ignore_ascii_case("file:")) {
+        return Err(format!(
+            "backup PATH '{target}' starts with 'file:', which SQLite reads as a URI, not a file name; give a plain path (./{target} names a file)"
+        ));
+    }
+    if target == ":memory:" || target.is_empty() {
+        return Err(format!("backup PATH '{target}' names no file; give the path of a new file"));
+    }
+    Ok(target)
+}
+
+/// Creates the empty file the copy goes into (`VACUUM INTO` accepts an empty file): only if
+/// nothing exists at `path`, not even a dangling symbolic link (`create_new` is `O_EXCL`, which
+/// never follows one; `O_NOFOLLOW` says so twice), readable by its owner only.
+fn create_backup_file(path: &Path) -> Result<File, Failure> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    options.open(path).map_err(|error| {
+        let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        Failure::Usage(match error.kind() {
+            _ if is_link => format!("{} is a symbolic link; backup never follows one, give a new path", path.display()),
+            std::io::ErrorKind::AlreadyExists => format!("{} already exists; give a new path", path.display()),
+            _ => format!("cannot create {}: {error}", path.display()),
+        })
+    })
+}
+
+/// Makes sure the copy is in the file created for it, and readable by its owner only whatever
+/// the umask was.
+fn seal_backup(file: &File, path: &Path) -> Result<(), Failure> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(runtime)?;
+    }
+    let written = file.metadata().map_err(runtime)?.len();
+    if written == 0 || !is_same_file(file, path) {
+        return Err(Failure::Runtime(format!("the copy did not land in {}", path.display())));
+    }
+    Ok(())
+}
+
+/// Whether `path` still names the file open as `file`.
+fn is_same_file(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::symlink_metadata(path)) {
+            (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        path.is_file()
+    }
 }

@@ -152,6 +152,14 @@ fn parse_database_url(value: &str) -> Result<String, String> {
     if path.is_empty() {
         return Err("must be the path of a SQLite database file, not empty".to_owned());
     }
+    // SQLite opens `file:` names as URIs, whose parameters change what it is: `mode=memory`
+    // (data gone at exit, and one database per pooled connection), `nolock` or `immutable`
+    // (no locking under concurrent writers), `vfs=`, ... and `:memory:` is no file at all.
+    if path.get(..5).is_some_and(|scheme| scheme.eq_ignore_ascii_case("file:")) || path == ":memory:" {
+        return Err(format!(
+            "must be a plain SQLite file path, not a URI filename or in-memory database ('{value}'); a path starting with file: can be written ./file:..."
+        ));
+    }
     if path.contains("://") {
         return Err(format!("must be a SQLite file path (optionally sqlite://PATH), not '{value}'"));
     }
@@ -260,6 +268,16 @@ mod tests {
         }
         assert!(parse_database_url("/no/such/directory/db.sqlite3").is_err());
         assert!(parse_database_url("plain.sqlite3").is_ok());
+        assert!(parse_database_url("./file:plain.sqlite3").is_ok());
+        for uri in [
+            "file:db.sqlite3?mode=memory",
+            "FILE:db.sqlite3",
+            "sqlite://file:db?nolock=1",
+            "File:x?immutable=1",
+            ":memory:",
+        ] {
+            assert!(parse_database_url(uri).is_err(), "{uri}");
+        }
     }
 
     #[test]

@@ -571,8 +571,11 @@ pub fn search_text(parts: &[Option<&str>]) -> String {
 }
 
 impl Db {
-    /// Writes a consistent copy of the database to `target` (which must not exist) and checks the
-    /// copy's integrity. `VACUUM INTO` reads one snapshot, so writers carry on meanwhile.
+    /// Writes a consistent copy of the database to `target` and checks the copy's integrity.
+    /// `VACUUM INTO` reads one snapshot, so writers carry on meanwhile. `target` must be absent
+    /// or an empty file, and a plain file name: the connection reads `file:` names as URIs. The
+    /// command line creates the file itself (`cli::backup`), so that SQLite neither follows a
+    /// link nor picks the mode.
     pub async fn backup_to(&self, target: String) -> Result<(), AppError> {
         let pool = self.read.clone();
         web::block(move || -> Result<(), AppError> {

@@ -313,3 +313,100 @@ async fn a_record_id_with_leading_zeros_or_a_sign_names_no_record() {
         app.get(path).await.assert_status(200);
     }
 }
+
+/// The names in `dir`, to show that a refused command created nothing.
+fn listing(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read the directory")
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Runs `rush-api backup PATH` with PATH as raw bytes (not necessarily UTF-8).
+fn backup(dir: &tempfile::TempDir, path: &std::ffi::OsStr) -> std::process::Output {
+    std::process::Command::new(crate::cli::BINARY)
+        .arg("backup")
+        .arg(path)
+        .current_dir(dir.path())
+        .env_remove("BIND_ADDRESS")
+        .env_remove("CORS_ALLOWED_ORIGINS")
+        .env("DATABASE_URL", dir.path().join("cli.sqlite3"))
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run rush-api")
+}
+
+#[test]
+fn backup_refuses_uris_non_utf8_paths_symbolic_links_and_existing_files_with_exit_2() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().expect("dir");
+    assert!(crate::cli::run(&dir, &["token", "create", "--name", "a"], &[]).status.success());
+    let existing = dir.path().join("existing.sqlite3");
+    std::fs::write(&existing, b"keep me").expect("write");
+    let dangling = dir.path().join("dangling.sqlite3");
+    std::os::unix::fs::symlink(dir.path().join("nowhere.sqlite3"), &dangling).expect("symlink");
+    let to_existing = dir.path().join("to-existing.sqlite3");
+    std::os::unix::fs::symlink(&existing, &to_existing).expect("symlink");
+    let in_memory = format!("file:{}?mode=memory", dir.path().join("memory.sqlite3").display());
+    let before = listing(dir.path());
+    let cases: [(&str, &std::ffi::OsStr, &str); 9] = [
+        ("a file: URI", std::ffi::OsStr::new(&in_memory), "file:"),
+        ("a relative file: URI", std::ffi::OsStr::new("file:copy.sqlite3"), "file:"),
+        ("a file: URI in capitals", std::ffi::OsStr::new("FILE:copy.sqlite3"), "file:"),
+        ("SQLite's in-memory name", std::ffi::OsStr::new(":memory:"), "names no file"),
+        ("a path that is not UTF-8", std::ffi::OsStr::from_bytes(b"copy-\xff.sqlite3"), "UTF-8"),
+        ("a dangling symbolic link", dangling.as_os_str(), "symbolic link"),
+        ("a symbolic link to a file", to_existing.as_os_str(), "symbolic link"),
+        ("an existing file", existing.as_os_str(), "already exists"),
+        ("a file in a missing directory", std::ffi::OsStr::new("missing/copy.sqlite3"), "cannot create"),
+    ];
+    for (case, path, says) in cases {
+        let output = backup(&dir, path);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{case}: {stderr}");
+        assert!(stderr.contains(says), "{case}: {stderr:?} should say {says:?}");
+        assert!(output.stdout.is_empty(), "{case}: reports no success");
+        assert_eq!(listing(dir.path()), before, "{case}: nothing created or removed");
+    }
+    assert_eq!(std::fs::read(&existing).expect("read"), b"keep me", "nothing overwritten");
+    assert!(std::fs::symlink_metadata(&dangling).is_ok_and(|m| m.file_type().is_symlink()), "link kept");
+    assert!(!dir.path().join("nowhere.sqlite3").exists(), "a dangling link is never followed");
+}
+
+#[test]
+fn backup_writes_a_copy_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("dir");
+    assert!(crate::cli::run(&dir, &["token", "create", "--name", "a"], &[]).status.success());
+    // `./file:…` is how to name a file whose name starts with `file:`.
+    for name in ["copy.sqlite3", "./file:copy.sqlite3"] {
+        let output = backup(&dir, std::ffi::OsStr::new(name));
+        assert!(output.status.success(), "{name}: {output:?}");
+        let copy = dir.path().join(name);
+        let mode = std::fs::metadata(&copy).expect("the copy exists").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{name}: mode {mode:o}");
+        let listed = crate::cli::run(&dir, &["token", "list"], &[("DATABASE_URL", &copy.to_string_lossy())]);
+        assert!(String::from_utf8_lossy(&listed.stdout).starts_with("a\t"), "{name}: the copy holds the data");
+    }
+}
+
+#[test]
+fn database_url_refuses_sqlite_uri_filenames_with_exit_2() {
+    let dir = tempfile::tempdir().expect("dir");
+    for url in [
+        "file:rush.sqlite3?mode=memory",
+        "FILE:rush.sqlite3",
+        "file:rush.sqlite3?nolock=1",
+        "sqlite://file:rush.sqlite3?immutable=1",
+        ":memory:",
+    ] {
+        let output = crate::cli::run(&dir, &["token", "list"], &[("DATABASE_URL", url)]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{url}: {stderr}");
+        assert!(stderr.contains("DATABASE_URL") && stderr.contains("URI"), "{url}: {stderr}");
+        assert!(listing(dir.path()).is_empty(), "{url}: no database created");
+    }
+}
