@@ -626,6 +626,8 @@ pub fn ever_assigned_ids(conn: &mut Conn, tables: &[&str]) -> Result<bool, AppEr
 
 #[cfg(test)]
 mod tests {
+    use diesel::migration::MigrationSource;
+
     use super::*;
     use crate::error::ProblemCode;
 
@@ -685,5 +687,41 @@ mod tests {
         for task in holding {
             assert!(matches!(task.await, Ok(Ok(()))));
         }
+    }
+
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct SchemaObject {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        sql: Option<String>,
+    }
+
+    fn schema(conn: &mut Conn) -> Vec<SchemaObject> {
+        diesel::sql_query(
+            "SELECT name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations' ORDER BY name",
+        )
+        .load(conn)
+        .expect("read the schema")
+    }
+
+    #[test]
+    fn the_latest_migration_reverts_to_exactly_the_schema_before_it() {
+        let mut migrations = MIGRATIONS.migrations().expect("embedded migrations");
+        migrations.sort_by_key(|m| m.name().version().to_string());
+        let Some((latest, earlier)) = migrations.split_last() else { panic!("no migrations") };
+        let mut before = Conn::establish(":memory:").expect("open");
+        // Creates Diesel's table of applied migrations, which `run_migration` records in.
+        before.applied_migrations().expect("set up");
+        for migration in earlier {
+            before.run_migration(migration).expect("migrate");
+        }
+        let mut conn = Conn::establish(":memory:").expect("open");
+        conn.run_pending_migrations(MIGRATIONS).expect("migrate");
+        let after = schema(&mut conn);
+        conn.revert_last_migration(MIGRATIONS).expect("revert");
+        assert_eq!(schema(&mut conn), schema(&mut before), "down.sql of {}", latest.name());
+        conn.run_pending_migrations(MIGRATIONS).expect("migrate again");
+        assert_eq!(schema(&mut conn), after, "up.sql of {} after its down.sql", latest.name());
     }
 }

@@ -23,7 +23,9 @@ const MAX_KEY_LENGTH: usize = 255;
 /// The key of an idempotent POST, with the fingerprint of its request.
 #[derive(Debug, Clone)]
 pub struct Idempotent {
-    token_name: String,
+    /// The id of the token that sent it: keys belong to a token, never to a name that a later
+    /// token can be given.
+    token_id: i64,
     key: String,
     fingerprint: String,
 }
@@ -33,7 +35,7 @@ impl Idempotent {
     /// quoted as a structured-field string.
     pub fn from_request(
         request: &HttpRequest,
-        token_name: &str,
+        token_id: i64,
         body: &serde_json::Value,
     ) -> Result<Option<Idempotent>, AppError> {
         let Some(value) = request.headers().get(HEADER) else { return Ok(None) };
@@ -48,13 +50,29 @@ impl Idempotent {
         if key.is_empty() || key.len() > MAX_KEY_LENGTH || !key.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(invalid());
         }
-        let canonical = serde_json::to_vec(body).map_err(AppError::internal)?;
+        let canonical = serde_json::to_vec(&canonical(body)).map_err(AppError::internal)?;
         let mut hasher = Sha256::new();
         hasher.update(request.path().as_bytes());
         hasher.update([0]);
         hasher.update(&canonical);
         let fingerprint = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        Ok(Some(Idempotent { token_name: token_name.to_owned(), key: key.to_owned(), fingerprint }))
+        Ok(Some(Idempotent { token_id, key: key.to_owned(), fingerprint }))
+    }
+}
+
+/// `value` with the members of every object sorted by name, at any depth. JSON gives members no
+/// order (RFC 8259 §4), so a retry that serializes them in another order is the same request.
+/// The depth is bounded by the JSON parser's recursion limit (128).
+fn canonical(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(object) => {
+            let mut members: Vec<(&String, &Value)> = object.iter().collect();
+            members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            Value::Object(members.into_iter().map(|(name, member)| (name.clone(), canonical(member))).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+        other => other.clone(),
     }
 }
 
@@ -82,7 +100,7 @@ enum Reservation {
 fn reserve(conn: &mut Conn, request: &Idempotent, now: Micros) -> Result<Reservation, AppError> {
     diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(now - RETENTION))).execute(conn)?;
     let existing: Option<KeyRow> = idempotency_keys::table
-        .find((&request.token_name, &request.key))
+        .find((request.token_id, &request.key))
         .select(KeyRow::as_select())
         .get_result(conn)
         .optional()?;
@@ -99,7 +117,7 @@ fn reserve(conn: &mut Conn, request: &Idempotent, now: Micros) -> Result<Reserva
             format!("A request with the Idempotency-Key '{}' is still being processed; retry shortly.", request.key),
         )),
         Some(_) => {
-            diesel::update(idempotency_keys::table.find((&request.token_name, &request.key)))
+            diesel::update(idempotency_keys::table.find((request.token_id, &request.key)))
                 .set(idempotency_keys::created_at.eq(now))
                 .execute(conn)?;
             Ok(Reservation::Reserved)
@@ -107,7 +125,7 @@ fn reserve(conn: &mut Conn, request: &Idempotent, now: Micros) -> Result<Reserva
         None => {
             diesel::insert_into(idempotency_keys::table)
                 .values((
-                    idempotency_keys::token_name.eq(&request.token_name),
+                    idempotency_keys::token_id.eq(request.token_id),
                     idempotency_keys::idempotency_key.eq(&request.key),
                     idempotency_keys::request_hash.eq(&request.fingerprint),
                     idempotency_keys::created_at.eq(now),
@@ -148,7 +166,7 @@ where
         .write(move |conn, now| {
             let (record, location) = create(conn, now)?;
             let representation = Representation::of(&record)?;
-            diesel::update(idempotency_keys::table.find((&storing.token_name, &storing.key)))
+            diesel::update(idempotency_keys::table.find((storing.token_id, &storing.key)))
                 .set((
                     idempotency_keys::response_status.eq(i32::from(StatusCode::CREATED.as_u16())),
                     idempotency_keys::response_location.eq(&location),
@@ -165,8 +183,7 @@ where
             let releasing = key;
             let released = db
                 .write(move |conn, _| {
-                    diesel::delete(idempotency_keys::table.find((&releasing.token_name, &releasing.key)))
-                        .execute(conn)?;
+                    diesel::delete(idempotency_keys::table.find((releasing.token_id, &releasing.key))).execute(conn)?;
                     Ok(())
                 })
                 .await;
@@ -175,5 +192,33 @@ where
             }
             Err(error)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+    use serde_json::json;
+
+    use super::*;
+
+    fn fingerprint(token_id: i64, body: &serde_json::Value) -> String {
+        let request = TestRequest::post().uri("/api/v1/events").insert_header((HEADER, "k")).to_http_request();
+        match Idempotent::from_request(&request, token_id, body) {
+            Ok(Some(key)) => key.fingerprint,
+            _ => panic!("a valid key"),
+        }
+    }
+
+    #[test]
+    fn members_in_another_order_at_any_depth_are_the_same_body() {
+        let one: serde_json::Value =
+            serde_json::from_str(r#"{"a": 1, "b": {"x": [{"p": 1, "q": 2}], "y": null}, "c": "z"}"#).expect("json");
+        let other: serde_json::Value =
+            serde_json::from_str(r#"{"c": "z", "b": {"y": null, "x": [{"q": 2, "p": 1}]}, "a": 1}"#).expect("json");
+        assert_eq!(fingerprint(1, &one), fingerprint(1, &other));
+        let reordered_array = json!({"a": 1, "b": {"x": [{"p": 1, "q": 3}], "y": null}, "c": "z"});
+        assert_ne!(fingerprint(1, &one), fingerprint(1, &reordered_array), "values still count");
+        assert_ne!(fingerprint(1, &json!([1, 2])), fingerprint(1, &json!([2, 1])), "arrays keep their order");
     }
 }

@@ -89,8 +89,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    idempotency_keys (token_name, idempotency_key) {
-        token_name -> Text,
+    idempotency_keys (token_id, idempotency_key) {
+        token_id -> BigInt,
         idempotency_key -> Text,
         request_hash -> Text,
         response_status -> Nullable<Integer>,

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use crate::clock::Micros;
 use crate::db::Conn;
 use crate::error::AppError;
-use crate::schema::api_tokens;
+use crate::schema::{api_tokens, idempotency_keys};
 
 const PREFIX: &str = "rush_";
 
@@ -48,16 +48,21 @@ pub fn list(conn: &mut Conn) -> Result<Vec<TokenInfo>, AppError> {
         .load(conn)?)
 }
 
-/// Deletes the token named `name`; `Ok(false)` when there is none.
+/// Deletes the token named `name` and the idempotency keys it used; `Ok(false)` when there is
+/// none.
 pub fn revoke(conn: &mut Conn, name: &str) -> Result<bool, AppError> {
-    Ok(diesel::delete(api_tokens::table.filter(api_tokens::name.eq(name))).execute(conn)? > 0)
+    let id: Option<i64> =
+        api_tokens::table.filter(api_tokens::name.eq(name)).select(api_tokens::id).get_result(conn).optional()?;
+    let Some(id) = id else { return Ok(false) };
+    diesel::delete(idempotency_keys::table.filter(idempotency_keys::token_id.eq(id))).execute(conn)?;
+    Ok(diesel::delete(api_tokens::table.find(id)).execute(conn)? > 0)
 }
 
-/// The name of the token whose secret is `secret`, if it exists.
-pub fn find(conn: &mut Conn, secret: &str) -> Result<Option<String>, AppError> {
+/// The id and name of the token whose secret is `secret`, if it exists.
+pub fn find(conn: &mut Conn, secret: &str) -> Result<Option<(i64, String)>, AppError> {
     Ok(api_tokens::table
         .filter(api_tokens::token_hash.eq(hash(secret)))
-        .select(api_tokens::name)
+        .select((api_tokens::id, api_tokens::name))
         .get_result(conn)
         .optional()?)
 }

@@ -162,7 +162,7 @@ pub async fn get_event_jsonld(
 /// after `starts_at`; a virtual event needs `virtual_url`.
 #[utoipa::path(
     post, path = "/api/v1/events", tag = "events", operation_id = "create_event",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: a repeat with the same key and body from the same token within 24 hours gets the original response and creates nothing; the same key with another body is a 422, and a repeat while the first is still in flight a 409. 1 to 255 visible ASCII characters, e.g. a UUID.")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: a repeat with the same key and body (members in any order) from the same token (not a later token given the same name) within 24 hours gets the original response and creates nothing; the same key with another body is a 422, and a repeat while the first is still in flight a 409. 1 to 255 visible ASCII characters, e.g. a UUID.")),
     request_body(content = NewEvent, content_type = "application/json"),
     security(("bearer" = [])),
     responses((status = 201, description = "The created event.", body = Event, headers(
@@ -179,7 +179,7 @@ pub async fn create_event(
 ) -> Result<HttpResponse, AppError> {
     no_query(&request)?;
     let body = body.value()?;
-    let key = Idempotent::from_request(&request, &writer.token_name, &body)?;
+    let key = Idempotent::from_request(&request, writer.token_id, &body)?;
     idempotency::create(&state.db, key, move |conn, now| {
         // References are checked here, inside the write transaction.
         let record = NewEvent::from_json(body.clone(), &mut |field, id| store::reference_exists(conn, field, id))?;

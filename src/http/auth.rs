@@ -13,7 +13,10 @@ use crate::tokens;
 /// first handler argument makes 401 come before anything else is looked at.
 #[derive(Debug, Clone)]
 pub struct Writer {
-    /// The token's name, for the access log and for idempotency keys.
+    /// The token's id: what idempotency keys belong to. A name can be revoked and given to a new
+    /// token; an id is never reused.
+    pub token_id: i64,
+    /// The token's name, as `token list` shows it.
     pub token_name: String,
 }
 
@@ -26,8 +29,8 @@ impl FromRequest for Writer {
         let state = request.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let (Some(secret), Some(state)) = (secret, state) else { return Err(AppError::unauthorized()) };
-            let name = state.db.read(move |conn| tokens::find(conn, &secret)).await?;
-            name.map(|token_name| Writer { token_name }).ok_or_else(AppError::unauthorized)
+            let token = state.db.read(move |conn| tokens::find(conn, &secret)).await?;
+            token.map(|(token_id, token_name)| Writer { token_id, token_name }).ok_or_else(AppError::unauthorized)
         })
     }
 }

@@ -119,7 +119,7 @@ pub async fn get_initiative(
 /// taken is a `409`.
 #[utoipa::path(
     post, path = "/api/v1/initiatives", tag = "initiatives", operation_id = "create_initiative",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: a repeat with the same key and body from the same token within 24 hours gets the original response and creates nothing; the same key with another body is a 422, and a repeat while the first is still in flight a 409. 1 to 255 visible ASCII characters, e.g. a UUID.")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: a repeat with the same key and body (members in any order) from the same token (not a later token given the same name) within 24 hours gets the original response and creates nothing; the same key with another body is a 422, and a repeat while the first is still in flight a 409. 1 to 255 visible ASCII characters, e.g. a UUID.")),
     request_body(content = NewInitiative, content_type = "application/json"),
     security(("bearer" = [])),
     responses((status = 201, description = "The created initiative.", body = Initiative, headers(
@@ -136,7 +136,7 @@ pub async fn create_initiative(
 ) -> Result<HttpResponse, AppError> {
     no_query(&request)?;
     let body = body.value()?;
-    let key = Idempotent::from_request(&request, &writer.token_name, &body)?;
+    let key = Idempotent::from_request(&request, writer.token_id, &body)?;
     let record = NewInitiative::from_json(body)?;
     idempotency::create(&state.db, key, move |conn, now| {
         let initiative = store::create(conn, record.clone(), now)?;

@@ -410,3 +410,68 @@ fn database_url_refuses_sqlite_uri_filenames_with_exit_2() {
         assert!(listing(dir.path()).is_empty(), "{url}: no database created");
     }
 }
+
+/// A POST with `Idempotency-Key: key`, authorized by `secret`, with `body` serialized in its
+/// members' order.
+fn keyed_post(secret: &str, key: &str, body: &Value) -> actix_web::test::TestRequest {
+    actix_web::test::TestRequest::post()
+        .uri("/api/v1/programs")
+        .insert_header(("Authorization", format!("Bearer {secret}")))
+        .insert_header(("Idempotency-Key", key.to_owned()))
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(body.to_string())
+}
+
+async fn create_token(app: &TestApp, name: &'static str) -> String {
+    let secret = rush_api::tokens::generate().expect("token");
+    let stored = secret.clone();
+    let created = app.state.db.write(move |conn, now| rush_api::tokens::create(conn, name, &stored, now)).await;
+    assert_eq!(created.ok(), Some(true), "token {name} created");
+    secret
+}
+
+#[actix_web::test]
+async fn an_idempotency_key_belongs_to_the_token_not_to_its_name() {
+    let app = TestApp::new().await;
+    let old = create_token(&app, "ci").await;
+    let first = app.send(keyed_post(&old, "deploy-42", &valid_program())).await;
+    first.assert_status(201);
+    assert_eq!(count_rows(&app, "idempotency_keys"), 1);
+
+    let revoked = app.state.db.write(|conn, _| rush_api::tokens::revoke(conn, "ci")).await;
+    assert_eq!(revoked.ok(), Some(true));
+    assert_eq!(count_rows(&app, "idempotency_keys"), 0, "revoking a token forgets its keys");
+    let new = create_token(&app, "ci").await;
+
+    // The old token's request, replayed to the new one, would hand it the old one's response.
+    let again = app.send(keyed_post(&new, "deploy-42", &valid_program())).await;
+    again.assert_status(201);
+    assert_eq!(again.header("idempotent-replayed"), None, "a new token with an old name starts afresh");
+    assert_ne!(again.header("location"), first.header("location"));
+    assert_eq!(count_rows(&app, "programs"), 2);
+    app.send(keyed_post(&old, "deploy-42", &valid_program())).await.assert_problem(401, "unauthorized");
+    assert_eq!(count_rows(&app, "programs"), 2);
+}
+
+#[actix_web::test]
+async fn the_same_body_with_members_in_another_order_replays_the_original_response() {
+    let app = TestApp::new().await;
+    let body = merged(valid_program(), json!({"description": "Three years", "duration_years": 3}));
+    let reversed: serde_json::Map<String, Value> =
+        body.as_object().expect("object").iter().rev().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let reversed = Value::Object(reversed);
+    assert_ne!(body.to_string(), reversed.to_string(), "the bytes differ");
+
+    let first = app.send(keyed_post(&app.token, "order", &body)).await;
+    first.assert_status(201);
+    let again = app.send(keyed_post(&app.token, "order", &reversed)).await;
+    again.assert_status(201);
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!((again.body.clone(), again.header("location")), (first.body.clone(), first.header("location")));
+    assert_eq!(count_rows(&app, "programs"), 1, "created once");
+
+    // Another value is still another request.
+    let changed = merged(reversed, json!({"duration_years": 4}));
+    app.send(keyed_post(&app.token, "order", &changed)).await.assert_problem(422, "idempotency_key_reused");
+    assert_eq!(count_rows(&app, "programs"), 1);
+}
