@@ -353,7 +353,7 @@ fn if_none_match_parameter() -> Parameter {
     header_parameter(
         "If-None-Match",
         "Entity tags of copies the client holds (or `*`): when one is current, the answer is `304 Not Modified` without a body. A tag of a compressed response (ending in `-br` or `-gzip`) names the same content.",
-        ObjectBuilder::new().min_length(Some(1)),
+        ObjectBuilder::new(),
     )
 }
 
@@ -373,7 +373,10 @@ fn tighten_header_parameters(operation: &mut Operation) {
                 .max_length(Some(255))
                 .pattern(Some(VISIBLE_ASCII))
                 .examples([json!("5f0c8a8e-2b7d-4c3f-9e1a-6d2b8f4c0a11")]),
-            _ => ObjectBuilder::new().min_length(Some(1)),
+            // An empty If-None-Match names no tag and is answered as if absent; an empty
+            // If-Match names none either, so nothing matches (412).
+            "If-Match" => ObjectBuilder::new().min_length(Some(1)),
+            _ => ObjectBuilder::new(),
         };
         parameter.schema = Some(RefOr::T(schema.schema_type(Type::String).into()));
         parameter.required = Required::False;
