@@ -101,12 +101,15 @@ pub fn build_app(
 }
 
 /// CORS for every header the OpenAPI document declares: the request headers of its operations
-/// (and `Authorization` and `Content-Type`, which it states as a security scheme and media
-/// types), and the headers of its responses. Request headers are named, not `*`: browsers do not
+/// (and `Authorization`, `Content-Type` and `X-Request-Id`, which it states as a security scheme,
+/// media types and a response header clients may echo), and the headers of its responses. Request headers are named, not `*`: browsers do not
 /// apply a wildcard to `Authorization`.
 fn cors(origins: &CorsOrigins) -> Cors {
     let declared = openapi::declared_headers();
-    let mut request_headers = vec![header::AUTHORIZATION.to_string(), header::CONTENT_TYPE.to_string()];
+    // `X-Request-Id` is a response header of every operation that a client may also send; it is
+    // not declared as a parameter of each (fuzzers then take it for a record's id).
+    let mut request_headers =
+        vec![header::AUTHORIZATION.to_string(), header::CONTENT_TYPE.to_string(), middleware::REQUEST_ID.to_string()];
     request_headers.extend(declared.request);
     let cors = Cors::default()
         .allowed_methods(["GET", "HEAD", "POST", "PATCH", "DELETE"])

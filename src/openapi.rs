@@ -21,7 +21,7 @@ use crate::{deletions, events, health, initiatives, problems, programs};
         description = "Residency and fellowship programs, community health initiatives and events of RUSH University System for Health.\n\n\
 Reads are public. Writes need `Authorization: Bearer <token>` (tokens come from `rush-api token create`).\n\n\
 Every error is `application/problem+json` (RFC 9457) with a stable `code`; a 422 lists every invalid field or parameter in `errors` (at most 50; `detail` gives the total). \
-Every response carries `X-Request-Id` and `X-Content-Type-Options: nosniff`.\n\n\
+Every response carries `X-Request-Id` (the client's own, when it sends one of 1 to 128 visible ASCII characters) and `X-Content-Type-Options: nosniff`.\n\n\
 Conventions: JSON bodies with `snake_case` fields; ids are positive integers, never reused; timestamps are RFC 3339 and must carry an offset (output is UTC with microseconds); \
 dates are `YYYY-MM-DD`; lengths count Unicode scalar values; strings are stored as sent. Single-line text refuses control characters (U+0000-U+001F, U+007F-U+009F) and bidirectional \
 overrides and isolates (U+202A-U+202E, U+2066-U+2069); descriptions and summaries allow tab, line feed and carriage return. URLs are absolute `http`/`https` with a host and no credentials, parsed as browsers parse them.\n\n\
@@ -133,7 +133,6 @@ impl Modify for Contract {
                     }
                 }
                 tighten_header_parameters(operation);
-                add_header_parameter(operation, request_id_parameter());
                 for code in problem_codes(path, kind, is_record, is_api, limited) {
                     add_problem(operation, code);
                 }
@@ -337,16 +336,6 @@ fn header_parameter(name: &str, description: &str, schema: ObjectBuilder) -> Par
         .description(Some(description))
         .schema(Some(schema.schema_type(Type::String)))
         .build()
-}
-
-fn request_id_parameter() -> Parameter {
-    // No constraints in the schema: any value is accepted, and one that cannot be echoed is
-    // replaced rather than refused.
-    header_parameter(
-        "X-Request-Id",
-        "An id for this request, echoed in the response and the log when it is 1 to 128 visible ASCII characters; otherwise (or without one) the server makes a random one.",
-        ObjectBuilder::new(),
-    )
 }
 
 fn if_none_match_parameter() -> Parameter {
