@@ -68,9 +68,13 @@ impl CustomizeConnection<Conn, diesel::r2d2::Error> for Pragmas {
 pub const QUERY_BUDGET: Duration = Duration::from_secs(2);
 /// How long a costly query waits for one of the connections costly queries may use.
 const COSTLY_WAIT: Duration = Duration::from_secs(2);
-/// Read connections that costly queries may hold at once: half, so that lookups by id, plain
-/// lists and readiness keep being served while someone floods the expensive requests.
-const COSTLY_CONNECTIONS: usize = READ_POOL_SIZE as usize / 2;
+/// How many costly queries may run at once: at most half the read connections and at most half
+/// the cores (at least one), so that lookups by id, plain lists, writes and readiness keep both a
+/// connection and a core while someone floods the expensive requests. On 2 cores that is one.
+fn costly_permits() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    (cores / 2).clamp(1, READ_POOL_SIZE as usize / 2)
+}
 /// The error text a query stopped at its budget fails with; recognised in `error.rs`.
 pub const BUDGET_EXCEEDED: &str = "rush-api: the query ran past its budget";
 
@@ -154,7 +158,7 @@ struct WriteRequest {
 #[derive(Clone)]
 pub struct Db {
     read: ConnPool,
-    /// Permits to run a costly query, `COSTLY_CONNECTIONS` of them.
+    /// Permits to run a costly query, `costly_permits()` of them.
     costly: Arc<tokio::sync::Semaphore>,
     writes: mpsc::Sender<WriteRequest>,
     pub counts: CountCache,
@@ -255,7 +259,7 @@ impl Db {
             .name("rush-api-writer".to_owned())
             .spawn(move || write_loop(writer, clock, queue, committed))
             .map_err(|e| open_error("start the writer for", &e))?;
-        let costly = Arc::new(tokio::sync::Semaphore::new(COSTLY_CONNECTIONS));
+        let costly = Arc::new(tokio::sync::Semaphore::new(costly_permits()));
         Ok(Db { read, costly, writes, counts })
     }
 
@@ -659,10 +663,12 @@ mod tests {
     #[actix_web::test]
     async fn costly_queries_take_at_most_half_the_read_connections() {
         let (_dir, db) = open();
+        let permits = costly_permits();
+        assert!((1..=READ_POOL_SIZE as usize / 2).contains(&permits));
         let (release, released) = std::sync::mpsc::channel::<()>();
         let released = Arc::new(Mutex::new(released));
         let mut holding = Vec::new();
-        for _ in 0..COSTLY_CONNECTIONS {
+        for _ in 0..permits {
             let released = Arc::clone(&released);
             let db = db.clone();
             holding.push(actix_web::rt::spawn(async move {
@@ -681,7 +687,7 @@ mod tests {
         // ...while one more costly query waits its turn, then gives up.
         let refused = db.read_costly(|_conn| Ok(())).await;
         assert!(matches!(&refused, Err(error) if error.code() == ProblemCode::QueryTooCostly), "{refused:?}");
-        for _ in 0..COSTLY_CONNECTIONS {
+        for _ in 0..permits {
             let _ = release.send(());
         }
         for task in holding {

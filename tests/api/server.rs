@@ -286,5 +286,11 @@ fn rate_limits_apply_per_client_ip_and_spare_the_health_probes() {
         assert!(health.starts_with("HTTP/1.1 200") && !lower.contains("\r\nratelimit:"), "{health}");
         assert!(get("/readyz").starts_with("HTTP/1.1 200"));
     }
+    // Client mistakes (here 429s, whatever else is wrong with them) are the client's: none of them
+    // is an error in the server's log.
+    assert!(get("/nowhere").starts_with("HTTP/1.1 4"));
+    assert!(get("/api/v1/events/1?x=1").starts_with("HTTP/1.1 4"));
+    let log = server.log.lock().map(|log| log.join("\n")).unwrap_or_default();
+    assert!(!log.contains(" ERROR "), "client problems logged as errors:\n{log}");
     server.assert_no_panics();
 }
