@@ -15,10 +15,10 @@ use crate::config::CorsOrigins;
 use crate::db::Db;
 use crate::http::conditional::EtagCache;
 use crate::http::encoding::CompressedCache;
+use crate::http::guard;
 use crate::http::middleware;
 use crate::http::rate_limit::{RateLimitConfig, RateLimiter};
 use crate::http::rendered::{Flights, RenderedCache};
-use crate::http::{encoding, guard};
 use crate::{openapi, routes};
 
 /// How long in-flight requests may take to finish after SIGTERM or SIGINT.
@@ -97,7 +97,6 @@ pub fn build_app(
         .wrap(from_fn(guard::guard))
         .wrap(cors)
         .wrap(from_fn(middleware::request_context))
-        .wrap(from_fn(encoding::encode))
 }
 
 /// CORS for every header the OpenAPI document declares: the request headers of its operations

@@ -1,5 +1,6 @@
 //! The whole URL surface on one screen. One `web::resource` per path, so that any other method
-//! is a 405 with `Allow`; HEAD is served wherever GET is.
+//! is a 405 with `Allow`; HEAD is served wherever GET is. A collection's record paths sit in a
+//! scope named after the collection.
 
 use actix_web::Resource;
 use actix_web::http::Method;
@@ -25,18 +26,19 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(head().to(list_programs))
                 .route(post().to(create_program)),
         )
-        // Before `/api/v1/programs/{id}`, whose `{id}` would also match `5.jsonld`.
         .service(
-            resource("/api/v1/programs/{id}.jsonld")
-                .route(get().to(get_program_jsonld))
-                .route(head().to(get_program_jsonld)),
-        )
-        .service(
-            record("/api/v1/programs/{id}")
-                .route(get().to(get_program))
-                .route(head().to(get_program))
-                .route(patch().to(update_program))
-                .route(delete().to(delete_program)),
+            records("/api/v1/programs")
+                // Before `/{id}`, whose `{id}` would also match `5.jsonld`.
+                .service(
+                    resource("/{id}.jsonld").route(get().to(get_program_jsonld)).route(head().to(get_program_jsonld)),
+                )
+                .service(
+                    record("/{id}")
+                        .route(get().to(get_program))
+                        .route(head().to(get_program))
+                        .route(patch().to(update_program))
+                        .route(delete().to(delete_program)),
+                ),
         )
         .service(
             resource("/api/v1/initiatives")
@@ -45,11 +47,13 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(post().to(create_initiative)),
         )
         .service(
-            record("/api/v1/initiatives/{id}")
-                .route(get().to(get_initiative))
-                .route(head().to(get_initiative))
-                .route(patch().to(update_initiative))
-                .route(delete().to(delete_initiative)),
+            records("/api/v1/initiatives").service(
+                record("/{id}")
+                    .route(get().to(get_initiative))
+                    .route(head().to(get_initiative))
+                    .route(patch().to(update_initiative))
+                    .route(delete().to(delete_initiative)),
+            ),
         )
         .service(
             resource("/api/v1/events")
@@ -58,17 +62,18 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(post().to(create_event)),
         )
         .service(resource("/api/v1/events.ics").route(get().to(list_events_ics)).route(head().to(list_events_ics)))
-        // Before `/api/v1/events/{id}`, whose `{id}` would also match `5.ics`.
-        .service(resource("/api/v1/events/{id}.ics").route(get().to(get_event_ics)).route(head().to(get_event_ics)))
         .service(
-            resource("/api/v1/events/{id}.jsonld").route(get().to(get_event_jsonld)).route(head().to(get_event_jsonld)),
-        )
-        .service(
-            record("/api/v1/events/{id}")
-                .route(get().to(get_event))
-                .route(head().to(get_event))
-                .route(patch().to(update_event))
-                .route(delete().to(delete_event)),
+            records("/api/v1/events")
+                // Before `/{id}`, whose `{id}` would also match `5.ics`.
+                .service(resource("/{id}.ics").route(get().to(get_event_ics)).route(head().to(get_event_ics)))
+                .service(resource("/{id}.jsonld").route(get().to(get_event_jsonld)).route(head().to(get_event_jsonld)))
+                .service(
+                    record("/{id}")
+                        .route(get().to(get_event))
+                        .route(head().to(get_event))
+                        .route(patch().to(update_event))
+                        .route(delete().to(delete_event)),
+                ),
         )
         .service(
             resource("/api/v1/deletions")
@@ -86,6 +91,13 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/openapi.json").route(get().to(docs::openapi_json)).route(head().to(docs::openapi_json)))
         .service(resource("/docs").route(get().to(docs::docs_index)).route(head().to(docs::docs_index)))
         .service(resource("/docs/{file:.*}").route(get().to(docs::docs_asset)).route(head().to(docs::docs_asset)));
+}
+
+/// The record paths under a collection. A scope matches its prefix as plain text, so a request
+/// is tried against the patterns of its own collection only: every `{id}` pattern is a regular
+/// expression, and trying all of them cost a measurable share of the fastest reads.
+fn records(collection: &str) -> actix_web::Scope {
+    web::scope(collection)
 }
 
 /// A path whose methods take no body (GET and HEAD): a body is refused before any handler runs.

@@ -13,14 +13,12 @@ use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::sync::Mutex;
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::HttpResponse;
+use actix_web::body::BoxBody;
+use actix_web::dev::ServiceRequest;
+use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
-use actix_web::http::{Method, StatusCode};
-use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
-
-use crate::app::AppState;
 
 /// Bodies smaller than this go out as they are: compression would save little and cost a
 /// buffer and a header.
@@ -115,6 +113,16 @@ fn identity_of(tag: &str) -> (String, Encoding) {
 
 /// Rewrites the tags of a conditional header to identity tags; returns the codings they named.
 fn strip_codings(headers: &mut HeaderMap, name: header::HeaderName) -> Vec<Encoding> {
+    // Most conditional requests carry identity tags: leave those headers as they are.
+    let names_a_coding = headers.get_all(&name).any(|value| {
+        let bytes = value.as_bytes();
+        [b"-br\"".as_slice(), b"-gzip\"".as_slice()]
+            .iter()
+            .any(|suffix| bytes.windows(suffix.len()).any(|window| window == *suffix))
+    });
+    if !names_a_coding {
+        return Vec::new();
+    }
     let values: Vec<String> =
         headers.get_all(&name).filter_map(|value| value.to_str().ok()).map(str::to_owned).collect();
     if values.is_empty() {
@@ -210,71 +218,80 @@ fn is_compressible(headers: &HeaderMap) -> bool {
         || essence == "image/svg+xml"
 }
 
-pub async fn encode(
-    mut request: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let encoding = negotiate(request.headers());
-    let revalidated_with = strip_codings(request.headers_mut(), header::IF_NONE_MATCH);
-    strip_codings(request.headers_mut(), header::IF_MATCH);
-    let cache = request.app_data::<web::Data<AppState>>().map(|state| state.compressed.clone());
-    let is_head = request.method() == Method::HEAD;
+/// What the request asked of the response's coding, read (and its conditional headers turned
+/// into identity tags) before the request is handled.
+pub struct Negotiated {
+    encoding: Encoding,
+    /// The codings named by the tags of `If-None-Match`.
+    revalidated_with: Vec<Encoding>,
+}
 
-    let response = next.call(request).await?;
-    let (request, mut response) = response.map_into_boxed_body().into_parts();
-    response.headers_mut().append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+impl Negotiated {
+    pub fn of(request: &mut ServiceRequest) -> Negotiated {
+        let encoding = negotiate(request.headers());
+        let revalidated_with = strip_codings(request.headers_mut(), header::IF_NONE_MATCH);
+        strip_codings(request.headers_mut(), header::IF_MATCH);
+        Negotiated { encoding, revalidated_with }
+    }
 
-    let status = response.status();
-    if status == StatusCode::NOT_MODIFIED {
-        // The client named the tag of the coding it would be sent now: confirm that tag.
-        if encoding != Encoding::Identity && revalidated_with.contains(&encoding) {
-            retag(response.headers_mut(), encoding);
-        }
-        return Ok(ServiceResponse::new(request, response));
-    }
-    let eligible = encoding != Encoding::Identity
-        && !status.is_informational()
-        && status != StatusCode::NO_CONTENT
-        && !response.headers().contains_key(header::CONTENT_ENCODING)
-        && is_compressible(response.headers());
-    if !eligible {
-        return Ok(ServiceResponse::new(request, response));
-    }
-    let (head, body) = response.into_parts();
-    let bytes = match actix_web::body::to_bytes(body).await {
-        Ok(bytes) => bytes,
-        Err(_) => return Err(actix_web::error::ErrorInternalServerError("the response body could not be read")),
-    };
-    let mut response = head.set_body(BoxBody::new(bytes.clone()));
-    if bytes.len() < MIN_COMPRESSED_BYTES {
-        return Ok(ServiceResponse::new(request, response));
-    }
-    let identity_tag = response
-        .headers()
-        .get(header::ETAG)
-        .and_then(|value| value.to_str().ok())
-        .filter(|tag| !tag.starts_with("W/"))
-        .map(str::to_owned);
-    let cached = identity_tag.as_ref().zip(cache.as_ref()).and_then(|(tag, cache)| cache.get(tag, encoding));
-    let compressed = match cached {
-        Some(compressed) => compressed,
-        None => match web::block(move || compress(&bytes, encoding)).await {
-            Ok(Ok(compressed)) => {
-                let compressed = Bytes::from(compressed);
-                if let (Some(tag), Some(cache)) = (&identity_tag, &cache) {
-                    cache.put(tag.clone(), encoding, compressed.clone());
-                }
-                compressed
+    /// The response in the negotiated coding, with `Vary: Accept-Encoding` and its ETag for that
+    /// coding. `cache` keeps compressed bodies by identity tag.
+    pub async fn encode(self, mut response: HttpResponse, cache: Option<&CompressedCache>) -> HttpResponse {
+        let Negotiated { encoding, revalidated_with } = self;
+        response.headers_mut().append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        let status = response.status();
+        if status == StatusCode::NOT_MODIFIED {
+            // The client named the tag of the coding it would be sent now: confirm that tag.
+            if encoding != Encoding::Identity && revalidated_with.contains(&encoding) {
+                retag(response.headers_mut(), encoding);
             }
-            // Sent as it is rather than failed: compression is an optimisation.
-            _ => return Ok(ServiceResponse::new(request, response)),
-        },
-    };
-    retag(response.headers_mut(), encoding);
-    response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding.token()));
-    response.headers_mut().remove(header::CONTENT_LENGTH);
-    let response = if is_head { response } else { response.set_body(BoxBody::new(compressed)) };
-    Ok(ServiceResponse::new(request, response))
+            return response;
+        }
+        let eligible = encoding != Encoding::Identity
+            && !status.is_informational()
+            && status != StatusCode::NO_CONTENT
+            && !response.headers().contains_key(header::CONTENT_ENCODING)
+            && is_compressible(response.headers());
+        if !eligible {
+            return response;
+        }
+        let (head, body) = response.into_parts();
+        // The bodies here are whole byte buffers already: this moves them, it does not copy.
+        let Ok(bytes) = actix_web::body::to_bytes(body).await else {
+            return HttpResponse::InternalServerError().finish();
+        };
+        let mut response = head.set_body(BoxBody::new(bytes.clone()));
+        if bytes.len() < MIN_COMPRESSED_BYTES {
+            return response;
+        }
+        let identity_tag = response
+            .headers()
+            .get(header::ETAG)
+            .and_then(|value| value.to_str().ok())
+            .filter(|tag| !tag.starts_with("W/"))
+            .map(str::to_owned);
+        let cached = identity_tag.as_ref().zip(cache).and_then(|(tag, cache)| cache.get(tag, encoding));
+        let compressed = match cached {
+            Some(compressed) => compressed,
+            None => match web::block(move || compress(&bytes, encoding)).await {
+                Ok(Ok(compressed)) => {
+                    let compressed = Bytes::from(compressed);
+                    if let (Some(tag), Some(cache)) = (&identity_tag, cache) {
+                        cache.put(tag.clone(), encoding, compressed.clone());
+                    }
+                    compressed
+                }
+                // Sent as it is rather than failed: compression is an optimisation.
+                _ => return response,
+            },
+        };
+        retag(response.headers_mut(), encoding);
+        response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding.token()));
+        response.headers_mut().remove(header::CONTENT_LENGTH);
+        // HEAD too: it gets the headers of the compressed GET, its length included; actix then
+        // sends no body.
+        response.set_body(BoxBody::new(compressed))
+    }
 }
 
 fn retag(headers: &mut HeaderMap, encoding: Encoding) {

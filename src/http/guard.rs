@@ -40,13 +40,14 @@ pub async fn guard(
         );
         return Ok(request.into_response(refusal.error_response()));
     }
-    let Some(state) = request.app_data::<web::Data<AppState>>().cloned() else {
+    let state = request
+        .app_data::<web::Data<AppState>>()
+        .filter(|state| state.rate_limiter.applies_to(request.path()))
+        .cloned();
+    let Some(state) = state else {
         return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
     };
     let limiter = &state.rate_limiter;
-    if !limiter.applies_to(request.path()) {
-        return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
-    }
     let client = client_of(&request, &state).await;
     let Some(verdict) = limiter.check(&client) else {
         return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
