@@ -3,6 +3,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::error::AppError;
 use crate::events::api::{Event, EventStatus};
 use crate::programs::api::{Campus, Program, ProgramType};
 use crate::wire::WireEnum;
@@ -28,6 +29,12 @@ pub fn script_safe_json(value: &impl Serialize) -> Result<Vec<u8>, serde_json::E
         }
     }
     Ok(safe.into_bytes())
+}
+
+/// `200` with `value` as script-safe JSON-LD and its ETag, or `304`.
+pub fn respond(request: &actix_web::HttpRequest, value: &impl Serialize) -> Result<actix_web::HttpResponse, AppError> {
+    let body = script_safe_json(value).map_err(AppError::internal)?;
+    Ok(crate::http::respond::document(request, LD_JSON, body))
 }
 
 /// The organisation behind every event and program.

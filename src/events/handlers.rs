@@ -152,8 +152,7 @@ pub async fn get_event_jsonld(
     no_query(&request)?;
     let id = id.of("event")?;
     let event = state.db.read(move |conn| store::get(conn, id)).await?;
-    let body = schema_org::script_safe_json(&schema_org::event(&event)).map_err(AppError::internal)?;
-    Ok(respond::document(&request, schema_org::LD_JSON, body))
+    schema_org::respond(&request, &schema_org::event(&event))
 }
 
 /// Create an event

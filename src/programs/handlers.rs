@@ -145,8 +145,7 @@ pub async fn get_program_jsonld(
     no_query(&request)?;
     let id = id.of("program")?;
     let program = state.db.read(move |conn| store::get(conn, id)).await?;
-    let body = schema_org::script_safe_json(&schema_org::program(&program)).map_err(AppError::internal)?;
-    Ok(respond::document(&request, schema_org::LD_JSON, body))
+    schema_org::respond(&request, &schema_org::program(&program))
 }
 
 /// Create a program
