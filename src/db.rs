@@ -9,7 +9,7 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,7 +23,11 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::clock::{self, Micros};
 use crate::error::AppError;
+
+pub mod generation;
+
 use crate::schema::{api_tokens, events, initiatives, programs};
+use generation::WriteGeneration;
 
 pub type Backend = diesel::sqlite::Sqlite;
 pub type Conn = SqliteConnection;
@@ -161,17 +165,15 @@ pub struct Db {
     /// Permits to run a costly query, `costly_permits()` of them.
     costly: Arc<tokio::sync::Semaphore>,
     writes: mpsc::Sender<WriteRequest>,
+    generation: WriteGeneration,
     pub counts: CountCache,
 }
 
 /// The row count of each whole table, reused until the next committed write. An unfiltered list
-/// asks for it on every page, and counting grows with the table. Also the keeper of the write
-/// generation, which everything cached from the data is checked against.
-#[derive(Clone, Default)]
+/// asks for it on every page, and counting grows with the table.
+#[derive(Clone)]
 pub struct CountCache {
-    /// Even while the writer is idle; odd while it runs a batch (from before `BEGIN` to after
-    /// `COMMIT`). Each batch moves it by two.
-    generation: Arc<AtomicU64>,
+    generation: WriteGeneration,
     entries: Arc<Mutex<HashMap<&'static str, (u64, i64)>>>,
 }
 
@@ -179,7 +181,7 @@ impl CountCache {
     /// The cached count of `table`, or `count()` computed now and cached.
     pub fn get_or(&self, table: &'static str, count: impl FnOnce() -> Result<i64, AppError>) -> Result<i64, AppError> {
         // Read the generation first: a write that commits while counting makes this entry stale.
-        let Some(generation) = self.generation() else { return count() };
+        let Some(generation) = self.generation.current() else { return count() };
         if let Ok(entries) = self.entries.lock()
             && let Some((cached_generation, total)) = entries.get(table)
             && *cached_generation == generation
@@ -191,24 +193,6 @@ impl CountCache {
             entries.insert(table, (generation, total));
         }
         Ok(total)
-    }
-
-    fn batch_begins(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
-    }
-
-    fn batch_ended(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
-    }
-
-    /// The write generation, read before reading the data that something is derived from: while
-    /// it is unchanged, no write has begun to commit since, so the derivation is still exact.
-    /// `None` while a batch of writes is being committed: what is read then may already show it
-    /// or not yet, so it must not be kept (else one reader could be served the new data and the
-    /// next one the old).
-    pub fn generation(&self) -> Option<u64> {
-        let generation = self.generation.load(Ordering::SeqCst);
-        generation.is_multiple_of(2).then_some(generation)
     }
 }
 
@@ -253,14 +237,21 @@ impl Db {
         Pragmas.on_acquire(&mut writer).map_err(|e| open_error("configure", &e))?;
         let clock = WriteClock { last: AtomicI64::new(last) };
         let (writes, queue) = mpsc::channel();
-        let counts = CountCache::default();
-        let committed = counts.clone();
+        let generation = WriteGeneration::default();
+        let counts = CountCache { generation: generation.clone(), entries: Arc::default() };
+        let committed = generation.clone();
         std::thread::Builder::new()
             .name("rush-api-writer".to_owned())
             .spawn(move || write_loop(writer, clock, queue, committed))
             .map_err(|e| open_error("start the writer for", &e))?;
         let costly = Arc::new(tokio::sync::Semaphore::new(costly_permits()));
-        Ok(Db { read, costly, writes, counts })
+        Ok(Db { read, costly, writes, generation, counts })
+    }
+
+    /// The write generation (`db::generation`), read before reading the data that something kept
+    /// is derived from.
+    pub fn generation(&self) -> Option<u64> {
+        self.generation.current()
     }
 
     /// Runs `work` on a read connection, off the async workers.
@@ -357,7 +348,7 @@ impl Db {
 /// first choice because each one costs: SQLite journals every page a savepoint touches, and the
 /// full-text indexes flush their pending terms at every savepoint boundary (two fifths of the
 /// writer's time in a profile of `create` with a savepoint per write).
-fn write_loop(mut conn: Conn, clock: WriteClock, queue: mpsc::Receiver<WriteRequest>, counts: CountCache) {
+fn write_loop(mut conn: Conn, clock: WriteClock, queue: mpsc::Receiver<WriteRequest>, generation: WriteGeneration) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -369,7 +360,7 @@ fn write_loop(mut conn: Conn, clock: WriteClock, queue: mpsc::Receiver<WriteRequ
         let (mut jobs, replies): (Vec<WriteJob>, Vec<_>) =
             batch.into_iter().map(|request| (request.job, request.reply)).unzip();
         let mut results: Vec<Option<WriteResult>> = jobs.iter().map(|_| None).collect();
-        counts.batch_begins();
+        let committing = generation.begin_batch();
         let mut committed = commit_together(&mut conn, &clock, &mut jobs, &mut results);
         if let Ok(false) = committed {
             // A batch of one that failed has nothing left to run.
@@ -378,7 +369,7 @@ fn write_loop(mut conn: Conn, clock: WriteClock, queue: mpsc::Receiver<WriteRequ
                 if rest { commit_apart(&mut conn, &clock, &mut jobs, &mut results).map(|()| true) } else { Ok(true) };
         }
         // Before any reply: a client that hears of its write never reads a page kept from before.
-        counts.batch_ended();
+        drop(committing);
         match committed {
             Ok(_) => {
                 for (reply, result) in replies.into_iter().zip(results) {

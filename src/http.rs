@@ -77,7 +77,7 @@ where
         return Ok(None);
     }
     // Taken before reading: a write that commits meanwhile makes what is read here unconfirmed.
-    let generation = state.db.counts.generation();
+    let generation = state.db.generation();
     let served = match generation.and_then(|generation| state.etags.current(kind, id, generation)) {
         Some(etag) => Some(etag),
         None => {
@@ -103,7 +103,7 @@ where
     F: FnOnce(&mut crate::db::Conn) -> Result<(Vec<T>, i64), AppError> + Send + 'static,
 {
     // Taken before reading: a write that commits meanwhile makes this rendering stale at once.
-    let stamp = state.db.counts.generation().map(|generation| rendered::Stamp { generation, step: 0 });
+    let stamp = state.db.generation().map(|generation| rendered::Stamp { generation, step: 0 });
     let target = rendered::target_of(request);
     if let Some(page) = stamp.and_then(|stamp| state.rendered.get(&target, stamp)) {
         return Ok(page.respond(request));

@@ -124,7 +124,7 @@ pub async fn get_event(
     {
         return Ok(response);
     }
-    let generation = state.db.counts.generation();
+    let generation = state.db.generation();
     let event = state.db.read(move |conn| store::get(conn, id)).await?;
     let representation = Representation::of(&event)?;
     state.etags.remember("event", id, &event.updated_at, &representation.etag, generation);
@@ -318,7 +318,7 @@ pub async fn list_events_ics(state: web::Data<AppState>, request: HttpRequest) -
     let query = EventQuery::for_calendar(&request, now)?;
     // Taken before reading: a write that lands meanwhile makes this rendering stale at once. The
     // default window moves with the clock, so a rendering also lasts only its minute.
-    let stamp = state.db.counts.generation().map(|generation| Stamp { generation, step: now / FEED_STEP });
+    let stamp = state.db.generation().map(|generation| Stamp { generation, step: now / FEED_STEP });
     let target = rendered::target_of(&request);
     if let Some(feed) = stamp.and_then(|stamp| state.rendered.get(&target, stamp)) {
         return Ok(feed.respond(&request));

@@ -72,7 +72,7 @@ pub fn has_if_none_match(request: &HttpRequest) -> bool {
 /// The ETag of the representation last served for each record, with its version (`updated_at`),
 /// so that a conditional GET can be answered 304 without loading and serialising the record: from
 /// a one-column lookup of the version, or from memory alone when no write has committed since that
-/// version was read (the write generation, `CountCache::generation`, is unchanged).
+/// version was read (the write generation, `Db::generation`, is unchanged).
 #[derive(Default)]
 pub struct EtagCache {
     entries: std::sync::Mutex<std::collections::HashMap<(&'static str, i64), Served>>,

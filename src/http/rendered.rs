@@ -5,7 +5,7 @@
 //! broad `q` costs milliseconds of full-text matching, counting and sorting; serving the bytes
 //! rendered for the previous asker costs microseconds.
 //!
-//! An entry is valid only for the write generation it was rendered from (`CountCache::generation`,
+//! An entry is valid only for the write generation it was rendered from (`Db::generation`,
 //! read *before* the database): a write committed while rendering makes the entry stale at once,
 //! and every write's reply is sent after the generation moved, so a client never reads a page
 //! older than its own acknowledged write.

@@ -106,7 +106,7 @@ pub async fn get_initiative(
     {
         return Ok(response);
     }
-    let generation = state.db.counts.generation();
+    let generation = state.db.generation();
     let initiative = state.db.read(move |conn| store::get(conn, id)).await?;
     let representation = Representation::of(&initiative)?;
     state.etags.remember("initiative", id, &initiative.updated_at, &representation.etag, generation);

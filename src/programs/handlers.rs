@@ -116,7 +116,7 @@ pub async fn get_program(
     {
         return Ok(response);
     }
-    let generation = state.db.counts.generation();
+    let generation = state.db.generation();
     let program = state.db.read(move |conn| store::get(conn, id)).await?;
     let representation = Representation::of(&program)?;
     state.etags.remember("program", id, &program.updated_at, &representation.etag, generation);
