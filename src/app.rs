@@ -18,7 +18,8 @@ use crate::http::encoding::CompressedCache;
 use crate::http::guard;
 use crate::http::middleware;
 use crate::http::rate_limit::{RateLimitConfig, RateLimiter};
-use crate::http::rendered::{Flights, RenderedCache};
+use crate::http::rendered::{Flights, Rendered, RenderedCache};
+use crate::http::respond;
 use crate::{openapi, routes};
 
 /// How long in-flight requests may take to finish after SIGTERM or SIGINT.
@@ -39,8 +40,8 @@ pub const MAX_CONNECTIONS_PER_WORKER: usize = 2_048;
 pub struct AppState {
     pub db: Db,
     pub cors_origins: CorsOrigins,
-    /// The OpenAPI document, rendered once.
-    pub openapi_json: Arc<str>,
+    /// The OpenAPI document, rendered once with its ETag.
+    pub openapi_document: Rendered,
     /// Rendered list pages and calendar feeds, until the next write.
     pub rendered: Arc<RenderedCache>,
     /// Calendar feeds being rendered, by URL: one rendering per URL at a time.
@@ -61,7 +62,7 @@ impl AppState {
         AppState {
             db,
             cors_origins,
-            openapi_json: openapi::spec_json().into(),
+            openapi_document: respond::document_rendering("application/json", openapi::spec_json().into_bytes()),
             rendered: Arc::default(),
             feed_renderings: Arc::default(),
             etags: Arc::default(),

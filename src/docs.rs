@@ -30,18 +30,7 @@ pub fn with_page_policy(mut response: HttpResponse) -> HttpResponse {
 
 pub async fn openapi_json(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, AppError> {
     no_query(&request)?;
-    static DOCUMENT: LazyLock<Mutex<Option<Rendered>>> = LazyLock::new(Mutex::default);
-    let rendered = match DOCUMENT.lock().ok().and_then(|document| document.clone()) {
-        Some(rendered) => rendered,
-        None => {
-            let rendered = respond::document_rendering("application/json", state.openapi_json.as_bytes().to_vec());
-            if let Ok(mut document) = DOCUMENT.lock() {
-                *document = Some(rendered.clone());
-            }
-            rendered
-        }
-    };
-    Ok(rendered.respond(&request))
+    Ok(state.openapi_document.clone().respond(&request))
 }
 
 /// The UI's index at the bare `/docs` as well, so that clients that do not follow redirects see

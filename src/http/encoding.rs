@@ -20,6 +20,8 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::web::{self, Bytes};
 
+use crate::error::AppError;
+
 /// Bodies smaller than this go out as they are: compression would save little and cost a
 /// buffer and a header.
 pub const MIN_COMPRESSED_BYTES: usize = 1024;
@@ -236,7 +238,12 @@ impl Negotiated {
 
     /// The response in the negotiated coding, with `Vary: Accept-Encoding` and its ETag for that
     /// coding. `cache` keeps compressed bodies by identity tag.
-    pub async fn encode(self, mut response: HttpResponse, cache: Option<&CompressedCache>) -> HttpResponse {
+    /// Fails only if the body cannot be read back, which a buffered body cannot.
+    pub async fn encode(
+        self,
+        mut response: HttpResponse,
+        cache: Option<&CompressedCache>,
+    ) -> Result<HttpResponse, AppError> {
         let Negotiated { encoding, revalidated_with } = self;
         response.headers_mut().append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
         let status = response.status();
@@ -245,7 +252,7 @@ impl Negotiated {
             if encoding != Encoding::Identity && revalidated_with.contains(&encoding) {
                 retag(response.headers_mut(), encoding);
             }
-            return response;
+            return Ok(response);
         }
         let eligible = encoding != Encoding::Identity
             && !status.is_informational()
@@ -253,16 +260,16 @@ impl Negotiated {
             && !response.headers().contains_key(header::CONTENT_ENCODING)
             && is_compressible(response.headers());
         if !eligible {
-            return response;
+            return Ok(response);
         }
         let (head, body) = response.into_parts();
         // The bodies here are whole byte buffers already: this moves them, it does not copy.
-        let Ok(bytes) = actix_web::body::to_bytes(body).await else {
-            return HttpResponse::InternalServerError().finish();
-        };
+        let bytes = actix_web::body::to_bytes(body)
+            .await
+            .map_err(|_| AppError::internal("the response body could not be read for compression"))?;
         let mut response = head.set_body(BoxBody::new(bytes.clone()));
         if bytes.len() < MIN_COMPRESSED_BYTES {
-            return response;
+            return Ok(response);
         }
         let identity_tag = response
             .headers()
@@ -282,7 +289,7 @@ impl Negotiated {
                     compressed
                 }
                 // Sent as it is rather than failed: compression is an optimisation.
-                _ => return response,
+                _ => return Ok(response),
             },
         };
         retag(response.headers_mut(), encoding);
@@ -290,7 +297,7 @@ impl Negotiated {
         response.headers_mut().remove(header::CONTENT_LENGTH);
         // HEAD too: it gets the headers of the compressed GET, its length included; actix then
         // sends no body.
-        response.set_body(BoxBody::new(compressed))
+        Ok(response.set_body(BoxBody::new(compressed)))
     }
 }
 

@@ -69,6 +69,7 @@ pub async fn request_context(
     );
 
     let finish = |response: HttpResponse| async {
+        let status = response.status();
         let mut response = if status.is_client_error() || status.is_server_error() {
             as_problem(response, &path, &request_id).await
         } else {
@@ -91,7 +92,13 @@ pub async fn request_context(
             let response = finish(response).await;
             let cache =
                 request.app_data::<actix_web::web::Data<crate::app::AppState>>().map(|state| &*state.compressed);
-            let response = negotiated.encode(response, cache).await;
+            let response = match negotiated.encode(response, cache).await {
+                Ok(response) => response,
+                Err(error) => {
+                    log::error!("{method} {path} -> 500: {error} (request_id={request_id})");
+                    finish(HttpResponse::from_error(error)).await
+                }
+            };
             Ok(ServiceResponse::new(request, response))
         }
         Err(response) => Err(Answered::from(finish(response).await).await.into()),
