@@ -43,7 +43,7 @@ pub struct Deletion {
 
 /// A page of deletions, oldest first.
 #[derive(ToSchema)]
-#[allow(dead_code, reason = "documents the list envelope; lists are serialized by respond::render_list")]
+#[expect(dead_code, reason = "documents the list envelope; lists are serialized by respond::render_list")]
 pub struct DeletionList {
     data: Vec<Deletion>,
     meta: ListMeta,
@@ -52,7 +52,7 @@ pub struct DeletionList {
 /// The query parameters of `GET /api/v1/deletions`.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code, reason = "documents the query; it is read by list_deletions")]
+#[expect(dead_code, reason = "documents the query; it is read by list_deletions")]
 pub struct DeletionListParams {
     /// Only deletions at or after this instant (RFC 3339 with an offset); without it, every
     /// deletion still kept (at least the last 90 days).

@@ -12,149 +12,226 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// thousands of bad members gets a small answer, not one the size of its own body.
 pub const MAX_LISTED_ERRORS: usize = 50;
 
-/// A stable, machine-readable error code. Clients branch on `code`, never on `title` or `detail`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ProblemCode {
+/// Declares `ProblemCode` from one row per code, so that a code cannot lack its status, title,
+/// explanation or example, nor be left out of `ALL` (and so of `/problems` and the spec).
+macro_rules! problem_codes {
+    ($(
+        $(#[doc = $doc:literal])*
+        $variant:ident {
+            code: $code:literal,
+            status: $status:ident,
+            title: $title:literal,
+            explanation: $explanation:literal,
+            example: $example:literal $(,)?
+        },
+    )*) => {
+        /// A stable, machine-readable error code. Clients branch on `code`, never on `title` or
+        /// `detail`.
+        /// (The wire names come from `rename_all`: utoipa does not read a `rename` that a macro
+        /// writes. A test holds each `code` equal to its wire name.)
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ProblemCode {
+            $(
+                $(#[doc = $doc])*
+                $variant,
+            )*
+        }
+
+        impl ProblemCode {
+            /// Every code, in the order of `/problems`.
+            pub const ALL: &[ProblemCode] = &[$(ProblemCode::$variant),*];
+
+            pub fn status(self) -> StatusCode {
+                match self { $(ProblemCode::$variant => StatusCode::$status,)* }
+            }
+
+            pub fn title(self) -> &'static str {
+                match self { $(ProblemCode::$variant => $title,)* }
+            }
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(ProblemCode::$variant => $code,)* }
+            }
+
+            /// What the problem means and how to fix the request, for the `/problems/` pages and
+            /// the spec.
+            pub fn explanation(self) -> &'static str {
+                match self { $(ProblemCode::$variant => $explanation,)* }
+            }
+
+            /// A detail of the kind this code carries, for the examples in the OpenAPI document.
+            pub fn example_detail(self) -> &'static str {
+                match self { $(ProblemCode::$variant => $example,)* }
+            }
+        }
+    };
+}
+
+problem_codes! {
     /// 400: the body is not well-formed JSON.
-    MalformedJson,
+    MalformedJson {
+        code: "malformed_json",
+        status: BAD_REQUEST,
+        title: "Malformed JSON",
+        explanation: "The request body is not well-formed JSON. Check quoting, commas and brackets; `detail` gives the line and column where parsing stopped.",
+        example: "The body is not valid JSON: expected value at line 1 column 1.",
+    },
     /// 400: the request is malformed in a way that is not about one field.
-    BadRequest,
+    BadRequest {
+        code: "bad_request",
+        status: BAD_REQUEST,
+        title: "Bad request",
+        explanation: "The request could not be understood as HTTP, for example a body that ended early. Send a complete, well-formed request.",
+        example: "The request could not be understood.",
+    },
     /// 400: a GET, HEAD or DELETE came with a body; the connection is closed.
-    BodyNotAllowed,
+    BodyNotAllowed {
+        code: "body_not_allowed",
+        status: BAD_REQUEST,
+        title: "Body not allowed",
+        explanation: "GET, HEAD and DELETE take no request body (no `Content-Length` above 0, no `Transfer-Encoding`). The request is refused and the connection closed; send it again without a body.",
+        example: "A GET request must not have a body.",
+    },
     /// 401: a write without a valid bearer token.
-    Unauthorized,
+    Unauthorized {
+        code: "unauthorized",
+        status: UNAUTHORIZED,
+        title: "Authentication required",
+        explanation: "Writes (POST, PATCH, DELETE) need `Authorization: Bearer <token>` with a token from `rush-api token create` that has not been revoked. Reads need no token.",
+        example: "This operation needs an `Authorization: Bearer <token>` header with a valid token.",
+    },
     /// 404: no such record or route.
-    NotFound,
+    NotFound {
+        code: "not_found",
+        status: NOT_FOUND,
+        title: "Not found",
+        explanation: "Nothing exists at this URL: the id names no record (ids are positive integers and never reused), or the path is not part of the API.",
+        example: "There is no program with id 42.",
+    },
     /// 405: the path exists but not with this method; `Allow` lists the methods it has.
-    MethodNotAllowed,
+    MethodNotAllowed {
+        code: "method_not_allowed",
+        status: METHOD_NOT_ALLOWED,
+        title: "Method not allowed",
+        explanation: "The path exists but does not take this method. The `Allow` header lists the methods it takes.",
+        example: "PUT is not allowed here; allowed: GET, HEAD, PATCH, DELETE.",
+    },
     /// 408: the request was not received in time.
-    RequestTimeout,
+    RequestTimeout {
+        code: "request_timeout",
+        status: REQUEST_TIMEOUT,
+        title: "Request timeout",
+        explanation: "The body did not arrive within 10 seconds of the request head. Send the whole body promptly.",
+        example: "The request was not received completely in time.",
+    },
     /// 409: the explicit slug is already used by another record.
-    SlugTaken,
+    SlugTaken {
+        code: "slug_taken",
+        status: CONFLICT,
+        title: "Slug already taken",
+        explanation: "Another record of this kind already has the slug you gave. Choose another slug, or leave it out and one is derived from the name.",
+        example: "The slug 'internal-medicine-residency' is already used by another program.",
+    },
     /// 409: events still reference the record; `referencing_events` says how many.
-    StillReferenced,
+    StillReferenced {
+        code: "still_referenced",
+        status: CONFLICT,
+        title: "Still referenced",
+        explanation: "Events still reference the program or initiative you tried to delete; `referencing_events` says how many. Delete those events or point them elsewhere first.",
+        example: "The program is still referenced by 3 events; delete or re-link them first.",
+    },
     /// 409: a request with the same `Idempotency-Key` is still being processed.
-    IdempotencyKeyInUse,
+    IdempotencyKeyInUse {
+        code: "idempotency_key_in_use",
+        status: CONFLICT,
+        title: "Idempotency key in use",
+        explanation: "A POST with the same `Idempotency-Key` from the same token is still being processed. Retry after a moment: you then get that request's response.",
+        example: "A request with this Idempotency-Key is still being processed; retry shortly.",
+    },
     /// 422: the `Idempotency-Key` was already used with a different request.
-    IdempotencyKeyReused,
+    IdempotencyKeyReused {
+        code: "idempotency_key_reused",
+        status: UNPROCESSABLE_ENTITY,
+        title: "Idempotency key reused",
+        explanation: "The `Idempotency-Key` was already used by this token, within the last 24 hours, for a POST with a different body. Use a fresh key for a different request.",
+        example: "This Idempotency-Key was used with a different request body.",
+    },
     /// 412: `If-Match` does not match the current `ETag`.
-    PreconditionFailed,
+    PreconditionFailed {
+        code: "precondition_failed",
+        status: PRECONDITION_FAILED,
+        title: "Precondition failed",
+        explanation: "The record changed since you read it: `If-Match` does not name its current `ETag`. GET it again, reapply your change, and retry with the new `ETag`.",
+        example: "If-Match does not match the current ETag of the program.",
+    },
     /// 413: the body is larger than 1 MiB.
-    PayloadTooLarge,
+    PayloadTooLarge {
+        code: "payload_too_large",
+        status: PAYLOAD_TOO_LARGE,
+        title: "Payload too large",
+        explanation: "The body is larger than 1 MiB. No valid record comes close; check what is being sent.",
+        example: "The body is larger than the limit of 1048576 bytes.",
+    },
     /// 414: the request target (path and query) is longer than 8 KiB.
-    UriTooLong,
+    UriTooLong {
+        code: "uri_too_long",
+        status: URI_TOO_LONG,
+        title: "URI too long",
+        explanation: "The request target (path and query string) is longer than 8 KiB (8,192 bytes). No valid query comes close; shorten it.",
+        example: "The request target is longer than the limit of 8192 bytes.",
+    },
     /// 415: the body is not `application/json` (or `application/merge-patch+json` on PATCH).
-    UnsupportedMediaType,
+    UnsupportedMediaType {
+        code: "unsupported_media_type",
+        status: UNSUPPORTED_MEDIA_TYPE,
+        title: "Unsupported media type",
+        explanation: "Send bodies as `application/json` (optionally with `charset=utf-8`); PATCH also takes `application/merge-patch+json`.",
+        example: "The body must be sent as application/json.",
+    },
     /// 422: one or more body fields or query parameters are invalid; `errors` names each.
-    ValidationFailed,
+    ValidationFailed {
+        code: "validation_failed",
+        status: UNPROCESSABLE_ENTITY,
+        title: "Validation failed",
+        explanation: "One or more body fields or query parameters break the rules in the API documentation. `errors` names each one (with a JSON Pointer for body fields, or the parameter name) and says what is wrong.",
+        example: "1 field is invalid: see `errors`.",
+    },
     /// 429: this client sent more requests than its rate limit allows; `Retry-After` says when to retry.
-    RateLimited,
+    RateLimited {
+        code: "rate_limited",
+        status: TOO_MANY_REQUESTS,
+        title: "Rate limited",
+        explanation: "This client sent more requests than its limit allows (per IP address, or per token when a valid one is sent). Wait the `Retry-After` seconds; the `RateLimit` and `RateLimit-Policy` headers say how many requests remain and in what window.",
+        example: "Too many requests from this client; retry in 12 seconds.",
+    },
     /// 500: an unexpected failure; the request id lets operators find it in the log.
-    Internal,
+    Internal {
+        code: "internal",
+        status: INTERNAL_SERVER_ERROR,
+        title: "Internal server error",
+        explanation: "Something failed on the server. Nothing about your request needs to change; if it persists, report the `request_id`.",
+        example: "An unexpected error occurred. Quote the request id when reporting it.",
+    },
     /// 503: the database cannot be used right now.
-    NotReady,
+    NotReady {
+        code: "not_ready",
+        status: SERVICE_UNAVAILABLE,
+        title: "Service not ready",
+        explanation: "The database cannot be used right now, usually because another process holds it. Retry after the `Retry-After` seconds.",
+        example: "The database cannot be used right now.",
+    },
     /// 503: the query ran past its budget of database time and was stopped; `Retry-After` applies.
-    QueryTooCostly,
+    QueryTooCostly {
+        code: "query_too_costly",
+        status: SERVICE_UNAVAILABLE,
+        title: "Query too costly",
+        explanation: "The query ran past its budget of 2 seconds of database time and was stopped, or too many expensive queries (searches, calendar renders) are running at once. Retry after the `Retry-After` seconds, or narrow the query: a longer or rarer `q`, a smaller calendar window.",
+        example: "The query took too long and was stopped; retry later or narrow it.",
+    },
 }
 
 impl ProblemCode {
-    pub const ALL: [ProblemCode; 20] = [
-        ProblemCode::MalformedJson,
-        ProblemCode::BadRequest,
-        ProblemCode::BodyNotAllowed,
-        ProblemCode::Unauthorized,
-        ProblemCode::NotFound,
-        ProblemCode::MethodNotAllowed,
-        ProblemCode::RequestTimeout,
-        ProblemCode::SlugTaken,
-        ProblemCode::StillReferenced,
-        ProblemCode::IdempotencyKeyInUse,
-        ProblemCode::IdempotencyKeyReused,
-        ProblemCode::PreconditionFailed,
-        ProblemCode::PayloadTooLarge,
-        ProblemCode::UriTooLong,
-        ProblemCode::UnsupportedMediaType,
-        ProblemCode::ValidationFailed,
-        ProblemCode::RateLimited,
-        ProblemCode::Internal,
-        ProblemCode::NotReady,
-        ProblemCode::QueryTooCostly,
-    ];
-
-    pub fn status(self) -> StatusCode {
-        match self {
-            ProblemCode::MalformedJson | ProblemCode::BadRequest | ProblemCode::BodyNotAllowed => {
-                StatusCode::BAD_REQUEST
-            }
-            ProblemCode::Unauthorized => StatusCode::UNAUTHORIZED,
-            ProblemCode::NotFound => StatusCode::NOT_FOUND,
-            ProblemCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ProblemCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            ProblemCode::SlugTaken | ProblemCode::StillReferenced | ProblemCode::IdempotencyKeyInUse => {
-                StatusCode::CONFLICT
-            }
-            ProblemCode::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            ProblemCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ProblemCode::UriTooLong => StatusCode::URI_TOO_LONG,
-            ProblemCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ProblemCode::ValidationFailed | ProblemCode::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            ProblemCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            ProblemCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            ProblemCode::NotReady | ProblemCode::QueryTooCostly => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            ProblemCode::MalformedJson => "Malformed JSON",
-            ProblemCode::BadRequest => "Bad request",
-            ProblemCode::BodyNotAllowed => "Body not allowed",
-            ProblemCode::Unauthorized => "Authentication required",
-            ProblemCode::NotFound => "Not found",
-            ProblemCode::MethodNotAllowed => "Method not allowed",
-            ProblemCode::RequestTimeout => "Request timeout",
-            ProblemCode::SlugTaken => "Slug already taken",
-            ProblemCode::StillReferenced => "Still referenced",
-            ProblemCode::IdempotencyKeyInUse => "Idempotency key in use",
-            ProblemCode::IdempotencyKeyReused => "Idempotency key reused",
-            ProblemCode::PreconditionFailed => "Precondition failed",
-            ProblemCode::PayloadTooLarge => "Payload too large",
-            ProblemCode::UriTooLong => "URI too long",
-            ProblemCode::UnsupportedMediaType => "Unsupported media type",
-            ProblemCode::ValidationFailed => "Validation failed",
-            ProblemCode::RateLimited => "Rate limited",
-            ProblemCode::Internal => "Internal server error",
-            ProblemCode::NotReady => "Service not ready",
-            ProblemCode::QueryTooCostly => "Query too costly",
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProblemCode::MalformedJson => "malformed_json",
-            ProblemCode::BadRequest => "bad_request",
-            ProblemCode::BodyNotAllowed => "body_not_allowed",
-            ProblemCode::Unauthorized => "unauthorized",
-            ProblemCode::NotFound => "not_found",
-            ProblemCode::MethodNotAllowed => "method_not_allowed",
-            ProblemCode::RequestTimeout => "request_timeout",
-            ProblemCode::SlugTaken => "slug_taken",
-            ProblemCode::StillReferenced => "still_referenced",
-            ProblemCode::IdempotencyKeyInUse => "idempotency_key_in_use",
-            ProblemCode::IdempotencyKeyReused => "idempotency_key_reused",
-            ProblemCode::PreconditionFailed => "precondition_failed",
-            ProblemCode::PayloadTooLarge => "payload_too_large",
-            ProblemCode::UriTooLong => "uri_too_long",
-            ProblemCode::UnsupportedMediaType => "unsupported_media_type",
-            ProblemCode::ValidationFailed => "validation_failed",
-            ProblemCode::RateLimited => "rate_limited",
-            ProblemCode::Internal => "internal",
-            ProblemCode::NotReady => "not_ready",
-            ProblemCode::QueryTooCostly => "query_too_costly",
-        }
-    }
-
     /// The problem `type`: a URL on this server whose page explains the problem (relative, so
     /// that it resolves against whichever host served the response).
     pub fn type_uri(self) -> String {
@@ -162,105 +239,7 @@ impl ProblemCode {
     }
 
     pub fn parse(text: &str) -> Option<ProblemCode> {
-        ProblemCode::ALL.into_iter().find(|code| code.as_str() == text)
-    }
-
-    /// What the problem means and how to fix the request, for the `/problems/` pages and the spec.
-    pub fn explanation(self) -> &'static str {
-        match self {
-            ProblemCode::MalformedJson => {
-                "The request body is not well-formed JSON. Check quoting, commas and brackets; `detail` gives the line and column where parsing stopped."
-            }
-            ProblemCode::BadRequest => {
-                "The request could not be understood as HTTP, for example a body that ended early. Send a complete, well-formed request."
-            }
-            ProblemCode::Unauthorized => {
-                "Writes (POST, PATCH, DELETE) need `Authorization: Bearer <token>` with a token from `rush-api token create` that has not been revoked. Reads need no token."
-            }
-            ProblemCode::NotFound => {
-                "Nothing exists at this URL: the id names no record (ids are positive integers and never reused), or the path is not part of the API."
-            }
-            ProblemCode::BodyNotAllowed => {
-                "GET, HEAD and DELETE take no request body (no `Content-Length` above 0, no `Transfer-Encoding`). The request is refused and the connection closed; send it again without a body."
-            }
-            ProblemCode::MethodNotAllowed => {
-                "The path exists but does not take this method. The `Allow` header lists the methods it takes."
-            }
-            ProblemCode::RequestTimeout => {
-                "The body did not arrive within 10 seconds of the request head. Send the whole body promptly."
-            }
-            ProblemCode::SlugTaken => {
-                "Another record of this kind already has the slug you gave. Choose another slug, or leave it out and one is derived from the name."
-            }
-            ProblemCode::StillReferenced => {
-                "Events still reference the program or initiative you tried to delete; `referencing_events` says how many. Delete those events or point them elsewhere first."
-            }
-            ProblemCode::IdempotencyKeyInUse => {
-                "A POST with the same `Idempotency-Key` from the same token is still being processed. Retry after a moment: you then get that request's response."
-            }
-            ProblemCode::IdempotencyKeyReused => {
-                "The `Idempotency-Key` was already used by this token, within the last 24 hours, for a POST with a different body. Use a fresh key for a different request."
-            }
-            ProblemCode::PreconditionFailed => {
-                "The record changed since you read it: `If-Match` does not name its current `ETag`. GET it again, reapply your change, and retry with the new `ETag`."
-            }
-            ProblemCode::PayloadTooLarge => {
-                "The body is larger than 1 MiB. No valid record comes close; check what is being sent."
-            }
-            ProblemCode::UriTooLong => {
-                "The request target (path and query string) is longer than 8 KiB (8,192 bytes). No valid query comes close; shorten it."
-            }
-            ProblemCode::RateLimited => {
-                "This client sent more requests than its limit allows (per IP address, or per token when a valid one is sent). Wait the `Retry-After` seconds; the `RateLimit` and `RateLimit-Policy` headers say how many requests remain and in what window."
-            }
-            ProblemCode::QueryTooCostly => {
-                "The query ran past its budget of 2 seconds of database time and was stopped, or too many expensive queries (searches, calendar renders) are running at once. Retry after the `Retry-After` seconds, or narrow the query: a longer or rarer `q`, a smaller calendar window."
-            }
-            ProblemCode::UnsupportedMediaType => {
-                "Send bodies as `application/json` (optionally with `charset=utf-8`); PATCH also takes `application/merge-patch+json`."
-            }
-            ProblemCode::ValidationFailed => {
-                "One or more body fields or query parameters break the rules in the API documentation. `errors` names each one (with a JSON Pointer for body fields, or the parameter name) and says what is wrong."
-            }
-            ProblemCode::Internal => {
-                "Something failed on the server. Nothing about your request needs to change; if it persists, report the `request_id`."
-            }
-            ProblemCode::NotReady => {
-                "The database cannot be used right now, usually because another process holds it. Retry after the `Retry-After` seconds."
-            }
-        }
-    }
-
-    /// A detail of the kind this code carries, for the examples in the OpenAPI document.
-    pub fn example_detail(self) -> &'static str {
-        match self {
-            ProblemCode::MalformedJson => "The body is not valid JSON: expected value at line 1 column 1.",
-            ProblemCode::BadRequest => "The request could not be understood.",
-            ProblemCode::BodyNotAllowed => "A GET request must not have a body.",
-            ProblemCode::Unauthorized => {
-                "This operation needs an `Authorization: Bearer <token>` header with a valid token."
-            }
-            ProblemCode::NotFound => "There is no program with id 42.",
-            ProblemCode::MethodNotAllowed => "PUT is not allowed here; allowed: GET, HEAD, PATCH, DELETE.",
-            ProblemCode::RequestTimeout => "The request was not received completely in time.",
-            ProblemCode::SlugTaken => "The slug 'internal-medicine-residency' is already used by another program.",
-            ProblemCode::StillReferenced => {
-                "The program is still referenced by 3 events; delete or re-link them first."
-            }
-            ProblemCode::IdempotencyKeyInUse => {
-                "A request with this Idempotency-Key is still being processed; retry shortly."
-            }
-            ProblemCode::IdempotencyKeyReused => "This Idempotency-Key was used with a different request body.",
-            ProblemCode::PreconditionFailed => "If-Match does not match the current ETag of the program.",
-            ProblemCode::PayloadTooLarge => "The body is larger than the limit of 1048576 bytes.",
-            ProblemCode::UriTooLong => "The request target is longer than the limit of 8192 bytes.",
-            ProblemCode::RateLimited => "Too many requests from this client; retry in 12 seconds.",
-            ProblemCode::QueryTooCostly => "The query took too long and was stopped; retry later or narrow it.",
-            ProblemCode::UnsupportedMediaType => "The body must be sent as application/json.",
-            ProblemCode::ValidationFailed => "1 field is invalid: see `errors`.",
-            ProblemCode::Internal => "An unexpected error occurred. Quote the request id when reporting it.",
-            ProblemCode::NotReady => "The database cannot be used right now.",
-        }
+        ProblemCode::ALL.iter().copied().find(|code| code.as_str() == text)
     }
 }
 
@@ -547,8 +526,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_code_is_its_own_wire_name() {
+        for &code in ProblemCode::ALL {
+            assert_eq!(serde_json::to_value(code).ok(), Some(serde_json::Value::from(code.as_str())));
+        }
+    }
+
+    #[test]
     fn every_code_renders_a_problem_with_its_status_and_no_internal_text() {
-        for code in ProblemCode::ALL {
+        for &code in ProblemCode::ALL {
             let status = code.status();
             assert!(status.is_client_error() || status.is_server_error(), "{code:?}");
             let error = match code {

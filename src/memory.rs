@@ -13,7 +13,7 @@ pub fn bound_malloc_arenas() {
     // SAFETY: mallopt only sets a tunable of the allocator; called before any other thread
     // exists, nothing can be allocating concurrently. Its return value (1 on success) is not
     // worth failing start-up for: the default is merely larger.
-    #[allow(unsafe_code)]
+    #[expect(unsafe_code)]
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, MALLOC_ARENAS);
     }

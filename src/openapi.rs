@@ -88,7 +88,7 @@ impl Modify for Contract {
             ),
         );
         // Every problem type with its status, meaning and an example, as reusable responses.
-        for code in ProblemCode::ALL {
+        for &code in ProblemCode::ALL {
             let example = problem_example(code);
             let content = ContentBuilder::new()
                 .schema(Some(Ref::from_schema_name("Problem")))
@@ -254,11 +254,13 @@ fn add_problem(operation: &mut Operation, code: ProblemCode) {
     };
     let mut codes: Vec<ProblemCode> = match existing {
         RefOr::Ref(reference) => ProblemCode::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|c| reference.ref_location.ends_with(&format!("/problem_{}", c.as_str())))
             .collect(),
         RefOr::T(response) => ProblemCode::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|c| response.content.get(PROBLEM_JSON).is_some_and(|m| m.examples.contains_key(c.as_str())))
             .collect(),
     };

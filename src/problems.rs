@@ -35,7 +35,7 @@ fn section(code: ProblemCode) -> String {
     responses((status = 200, description = "The catalogue of problem types.", content_type = "text/html", body = String)))]
 pub async fn list_problems(request: HttpRequest) -> Result<HttpResponse, AppError> {
     crate::http::no_query(&request)?;
-    let sections: Vec<String> = ProblemCode::ALL.into_iter().map(section).collect();
+    let sections: Vec<String> = ProblemCode::ALL.iter().copied().map(section).collect();
     Ok(page("Problem types", &format!("<h1>Problem types</h1>\n{}", sections.join("\n"))))
 }
 

@@ -1,6 +1,6 @@
-// Kept in step with migrations/ by hand; the column types are the ones `diesel print-schema`
-// gives, except that integer ids and timestamps are BigInt (SQLite integers are 64-bit, and the
-// PostgreSQL schema uses BIGINT for them).
+// Kept in step with migrations/ by hand (any query on a missing column fails the tests); types are
+// the ones `diesel print-schema` gives, except that integer ids and timestamps are BigInt: SQLite
+// integers are 64-bit, and a PostgreSQL schema would need BIGINT for them.
 
 diesel::table! {
     programs (id) {

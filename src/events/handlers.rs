@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::events::api::{Event, EventPatch, EventPatchDoc, EventQuery, EventStatus, EventType, NewEvent};
 use crate::events::calendar;
 use crate::events::store;
-use crate::http::auth::Writer;
+use crate::http::auth::Caller;
 use crate::http::body::JsonBody;
 use crate::http::conditional::IfMatch;
 use crate::http::rendered::{self, Stamp};
@@ -22,7 +22,7 @@ use crate::schema_org::EventLd;
 
 /// A page of events.
 #[derive(ToSchema)]
-#[allow(dead_code, reason = "documents the list envelope; lists are serialized by respond::render_list")]
+#[expect(dead_code, reason = "documents the list envelope; lists are serialized by respond::render_list")]
 pub struct EventList {
     data: Vec<Event>,
     meta: ListMeta,
@@ -31,7 +31,7 @@ pub struct EventList {
 /// The query parameters of `GET /api/v1/events`.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code, reason = "documents the query; it is read by EventQuery::from_request")]
+#[expect(dead_code, reason = "documents the query; it is read by EventQuery::from_request")]
 pub struct EventListParams {
     /// Page size, 1 to 100.
     #[param(minimum = 1, maximum = 100, default = 20)]
@@ -171,14 +171,14 @@ pub async fn get_event_jsonld(
     )))
 )]
 pub async fn create_event(
-    writer: Writer,
+    caller: Caller,
     state: web::Data<AppState>,
     request: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
     no_query(&request)?;
     let body = body.value()?;
-    let key = Idempotent::from_request(&request, writer.token_id, &body)?;
+    let key = Idempotent::from_request(&request, caller.token_id, &body)?;
     idempotency::create(&state.db, key, move |conn, now| {
         // References are checked here, inside the write transaction.
         let record = NewEvent::from_json(body.clone(), &mut |field, id| store::reference_exists(conn, field, id))?;
@@ -209,7 +209,7 @@ pub async fn create_event(
         headers(("ETag" = String, description = "Strong entity tag of the event after the patch."))))
 )]
 pub async fn update_event(
-    _writer: Writer,
+    _caller: Caller,
     state: web::Data<AppState>,
     id: RecordId,
     request: HttpRequest,
@@ -246,7 +246,7 @@ pub async fn update_event(
     responses((status = 204, description = "The event is deleted."))
 )]
 pub async fn delete_event(
-    _writer: Writer,
+    _caller: Caller,
     state: web::Data<AppState>,
     id: RecordId,
     request: HttpRequest,
@@ -264,7 +264,7 @@ pub async fn delete_event(
 /// The query parameters of `GET /api/v1/events.ics`: the list's filters, without paging.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code, reason = "documents the query; it is read by EventQuery::for_calendar")]
+#[expect(dead_code, reason = "documents the query; it is read by EventQuery::for_calendar")]
 pub struct EventCalendarParams {
     /// Only events of this type.
     event_type: Option<EventType>,

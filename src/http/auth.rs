@@ -9,10 +9,11 @@ use crate::app::AppState;
 use crate::error::AppError;
 use crate::tokens;
 
-/// The caller of a write, authenticated by `Authorization: Bearer <token>`. Taking it as the
-/// first handler argument makes 401 come before anything else is looked at.
+/// The caller of a write (a token; not the database's writer thread), authenticated by
+/// `Authorization: Bearer <token>`. Taking it as the first handler argument makes 401 come before
+/// anything else is looked at.
 #[derive(Debug, Clone)]
-pub struct Writer {
+pub struct Caller {
     /// The token's id: what idempotency keys belong to. A name can be revoked and given to a new
     /// token; an id is never reused.
     pub token_id: i64,
@@ -20,9 +21,9 @@ pub struct Writer {
     pub token_name: String,
 }
 
-impl FromRequest for Writer {
+impl FromRequest for Caller {
     type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Writer, AppError>>;
+    type Future = LocalBoxFuture<'static, Result<Caller, AppError>>;
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let secret = bearer_token(request);
@@ -30,7 +31,7 @@ impl FromRequest for Writer {
         Box::pin(async move {
             let (Some(secret), Some(state)) = (secret, state) else { return Err(AppError::unauthorized()) };
             let token = state.db.read(move |conn| tokens::find(conn, &secret)).await?;
-            token.map(|(token_id, token_name)| Writer { token_id, token_name }).ok_or_else(AppError::unauthorized)
+            token.map(|(token_id, token_name)| Caller { token_id, token_name }).ok_or_else(AppError::unauthorized)
         })
     }
 }

@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::http::auth::Writer;
+use crate::http::auth::Caller;
 use crate::http::body::JsonBody;
 use crate::http::conditional::IfMatch;
 use crate::http::respond::{self, ListMeta, Representation};
@@ -19,7 +19,7 @@ use crate::initiatives::store;
 
 /// A page of initiatives.
 #[derive(ToSchema)]
-#[allow(dead_code, reason = "documents the list envelope; lists are serialized by respond::render_list")]
+#[expect(dead_code, reason = "documents the list envelope; lists are serialized by respond::render_list")]
 pub struct InitiativeList {
     data: Vec<Initiative>,
     meta: ListMeta,
@@ -28,7 +28,7 @@ pub struct InitiativeList {
 /// The query parameters of `GET /api/v1/initiatives`.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code, reason = "documents the query; it is read by InitiativeQuery::from_request")]
+#[expect(dead_code, reason = "documents the query; it is read by InitiativeQuery::from_request")]
 pub struct InitiativeListParams {
     /// Page size, 1 to 100.
     #[param(minimum = 1, maximum = 100, default = 20)]
@@ -129,14 +129,14 @@ pub async fn get_initiative(
     )))
 )]
 pub async fn create_initiative(
-    writer: Writer,
+    caller: Caller,
     state: web::Data<AppState>,
     request: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
     no_query(&request)?;
     let body = body.value()?;
-    let key = Idempotent::from_request(&request, writer.token_id, &body)?;
+    let key = Idempotent::from_request(&request, caller.token_id, &body)?;
     let record = NewInitiative::from_json(body)?;
     idempotency::create(&state.db, key, move |conn, now| {
         let initiative = store::create(conn, record.clone(), now)?;
@@ -166,7 +166,7 @@ pub async fn create_initiative(
         headers(("ETag" = String, description = "Strong entity tag of the initiative after the patch."))))
 )]
 pub async fn update_initiative(
-    _writer: Writer,
+    _caller: Caller,
     state: web::Data<AppState>,
     id: RecordId,
     request: HttpRequest,
@@ -204,7 +204,7 @@ pub async fn update_initiative(
     responses((status = 204, description = "The initiative is deleted."))
 )]
 pub async fn delete_initiative(
-    _writer: Writer,
+    _caller: Caller,
     state: web::Data<AppState>,
     id: RecordId,
     request: HttpRequest,

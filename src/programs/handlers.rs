@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::http::auth::Writer;
+use crate::http::auth::Caller;
 use crate::http::body::JsonBody;
 use crate::http::conditional::IfMatch;
 use crate::http::respond::{self, ListMeta, Representation};
@@ -19,7 +19,7 @@ use crate::schema_org::ProgramLd;
 
 /// A page of programs.
 #[derive(ToSchema)]
-#[allow(dead_code, reason = "documents the list envelope; lists are serialized by respond::render_list")]
+#[expect(dead_code, reason = "documents the list envelope; lists are serialized by respond::render_list")]
 pub struct ProgramList {
     data: Vec<Program>,
     meta: ListMeta,
@@ -28,7 +28,7 @@ pub struct ProgramList {
 /// The query parameters of `GET /api/v1/programs`.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code, reason = "documents the query; it is read by ProgramQuery::from_request")]
+#[expect(dead_code, reason = "documents the query; it is read by ProgramQuery::from_request")]
 pub struct ProgramListParams {
     /// Page size, 1 to 100.
     #[param(minimum = 1, maximum = 100, default = 20)]
@@ -164,14 +164,14 @@ pub async fn get_program_jsonld(
     )))
 )]
 pub async fn create_program(
-    writer: Writer,
+    caller: Caller,
     state: web::Data<AppState>,
     request: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
     no_query(&request)?;
     let body = body.value()?;
-    let key = Idempotent::from_request(&request, writer.token_id, &body)?;
+    let key = Idempotent::from_request(&request, caller.token_id, &body)?;
     let record = NewProgram::from_json(body)?;
     idempotency::create(&state.db, key, move |conn, now| {
         let program = store::create(conn, record.clone(), now)?;
@@ -201,7 +201,7 @@ pub async fn create_program(
         headers(("ETag" = String, description = "Strong entity tag of the program after the patch."))))
 )]
 pub async fn update_program(
-    _writer: Writer,
+    _caller: Caller,
     state: web::Data<AppState>,
     id: RecordId,
     request: HttpRequest,
@@ -239,7 +239,7 @@ pub async fn update_program(
     responses((status = 204, description = "The program is deleted."))
 )]
 pub async fn delete_program(
-    _writer: Writer,
+    _caller: Caller,
     state: web::Data<AppState>,
     id: RecordId,
     request: HttpRequest,

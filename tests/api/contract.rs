@@ -332,7 +332,7 @@ async fn every_problem_type_is_a_page_that_explains_it() {
     let catalogue = app.get("/problems").await;
     catalogue.assert_status(200);
     assert!(catalogue.header("content-type").unwrap_or_default().starts_with("text/html"));
-    for code in rush_api::error::ProblemCode::ALL {
+    for &code in rush_api::error::ProblemCode::ALL {
         let page = app.get(&code.type_uri()).await;
         page.assert_status(200);
         assert!(

@@ -326,7 +326,7 @@ fn foreign_key_problems(database: &std::path::Path) -> usize {
     #[derive(QueryableByName)]
     struct Violation {
         #[diesel(sql_type = diesel::sql_types::Text)]
-        #[allow(dead_code, reason = "only counted")]
+        #[expect(dead_code, reason = "only counted")]
         table: String,
     }
     let mut conn = diesel::SqliteConnection::establish(&database.to_string_lossy()).expect("open");
