@@ -100,12 +100,7 @@ async fn serve(config: Config, no_seed: bool) -> Result<(), Failure> {
     let db = Db::open(&config.database_path).map_err(database_error)?;
     if !no_seed {
         match seed::load_if_empty(&db).await.map_err(runtime)? {
-            Some(loaded) => log::info!(
-                "loaded the bundled dataset: {} programs, {} initiatives, {} events",
-                loaded.programs,
-                loaded.initiatives,
-                loaded.events
-            ),
+            Some(loaded) => log::info!("loaded the bundled dataset: {loaded}"),
             None => log::info!("the database already has data; the bundled dataset was not loaded"),
         }
     }

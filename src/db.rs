@@ -26,7 +26,8 @@ use crate::error::AppError;
 
 pub mod generation;
 
-use crate::schema::{api_tokens, events, initiatives, programs};
+use crate::resources::RESOURCES;
+use crate::schema::service_state;
 use generation::WriteGeneration;
 
 pub type Backend = diesel::sqlite::Sqlite;
@@ -129,11 +130,15 @@ impl Drop for Budget {
 }
 
 /// Hands out write timestamps that strictly increase across all writes, even if the system clock
-/// stalls or steps back, so that `updated_at` orders every change.
+/// stalls or steps back, so that `updated_at` orders every change. Its last value is stored with
+/// each write transaction (`service_state.write_clock`), so that a restart continues from it.
 #[derive(Debug)]
 struct WriteClock {
     last: AtomicI64,
 }
+
+/// The `service_state` key of the write clock's last value (migration 6).
+const WRITE_CLOCK_KEY: &str = "write_clock";
 
 impl WriteClock {
     fn next(&self) -> Micros {
@@ -141,6 +146,23 @@ impl WriteClock {
         let previous =
             self.last.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| Some(now.max(last + 1))).unwrap_or(now);
         now.max(previous + 1)
+    }
+
+    /// The clock as the database last stored it (0 for a database that never had a write).
+    fn load(conn: &mut Conn) -> QueryResult<WriteClock> {
+        let stored: Option<String> =
+            service_state::table.find(WRITE_CLOCK_KEY).select(service_state::value).get_result(conn).optional()?;
+        let last = stored.and_then(|text| text.parse::<Micros>().ok()).unwrap_or(0);
+        Ok(WriteClock { last: AtomicI64::new(last) })
+    }
+
+    /// Stores the last value handed out, inside the write transaction that used it.
+    fn store(&self, conn: &mut Conn) -> QueryResult<()> {
+        let last = self.last.load(Ordering::SeqCst).to_string();
+        diesel::replace_into(service_state::table)
+            .values((service_state::key.eq(WRITE_CLOCK_KEY), service_state::value.eq(last)))
+            .execute(conn)
+            .map(drop)
     }
 }
 
@@ -224,7 +246,7 @@ impl Db {
         // Changes made by anything but this service's writer (an operator's sqlite3 session)
         // are queued too; index them before serving.
         conn.immediate_transaction(sync_search).map_err(|e| open_error("index", &e))?;
-        let last = latest_write(&mut conn).map_err(|e| open_error("read", &e))?;
+        let clock = WriteClock::load(&mut conn).map_err(|e| open_error("read", &e))?;
 
         let read = Pool::builder()
             .max_size(READ_POOL_SIZE)
@@ -235,7 +257,6 @@ impl Db {
             .map_err(|e| open_error("connect to", &e))?;
         let mut writer = Conn::establish(path).map_err(|e| open_error("open", &e))?;
         Pragmas.on_acquire(&mut writer).map_err(|e| open_error("configure", &e))?;
-        let clock = WriteClock { last: AtomicI64::new(last) };
         let (writes, queue) = mpsc::channel();
         let generation = WriteGeneration::default();
         let counts = CountCache { generation: generation.clone(), entries: Arc::default() };
@@ -425,6 +446,7 @@ fn commit_together(
                 }
             }
         }
+        clock.store(conn)?;
         Ok(sync_search(conn)?)
     });
     match (outcome, failure) {
@@ -460,6 +482,7 @@ fn commit_apart(
             // A nested transaction is a savepoint: an error rolls back this write alone.
             fresh.push((index, conn.transaction(|conn| run_job(job, conn, now))));
         }
+        clock.store(conn)?;
         Ok(sync_search(conn)?)
     })?;
     for (index, result) in fresh {
@@ -467,9 +490,6 @@ fn commit_apart(
     }
     Ok(())
 }
-
-/// The tables with a full-text index (`<table>_search`), kept by `sync_search`.
-const SEARCHED_TABLES: [&str; 3] = ["programs", "initiatives", "events"];
 
 /// Applies the changes the triggers queued in `search_queue` (migration 4) to the full-text
 /// indexes, inside the caller's transaction: for each changed record, the text the index held
@@ -483,7 +503,7 @@ fn sync_search(conn: &mut Conn) -> QueryResult<()> {
 /// The statements of `sync_search`, written out once: the writer runs them at every commit.
 static SYNC_SEARCH_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     let mut sql = String::new();
-    for table in SEARCHED_TABLES {
+    for table in RESOURCES.iter().map(|resource| resource.table) {
         sql.push_str(&format!(
             "INSERT INTO {table}_search ({table}_search, rowid, search_text)
                  SELECT 'delete', queued.record_id, queued.old_text FROM search_queue AS queued
@@ -499,19 +519,6 @@ static SYNC_SEARCH_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|
     sql.push_str("DELETE FROM search_queue;");
     sql
 });
-
-/// The newest write timestamp in the database, so that a restarted service never hands out an
-/// earlier one.
-fn latest_write(conn: &mut Conn) -> QueryResult<Micros> {
-    use diesel::dsl::max;
-    let newest = [
-        programs::table.select(max(programs::updated_at)).first::<Option<i64>>(conn)?,
-        initiatives::table.select(max(initiatives::updated_at)).first::<Option<i64>>(conn)?,
-        events::table.select(max(events::updated_at)).first::<Option<i64>>(conn)?,
-        api_tokens::table.select(max(api_tokens::created_at)).first::<Option<i64>>(conn)?,
-    ];
-    Ok(newest.into_iter().flatten().max().unwrap_or(0))
-}
 
 /// Whether a write failed on a UNIQUE constraint (the backstop behind the in-transaction checks;
 /// SQLite does not tell Diesel which constraint).
@@ -599,6 +606,19 @@ struct Count {
     n: i64,
 }
 
+/// Whether every one of `tables` has no row. (Table names come from `resources::RESOURCES`.)
+pub fn all_empty(conn: &mut Conn, tables: &[&str]) -> Result<bool, AppError> {
+    for table in tables {
+        let rows = diesel::sql_query(format!("SELECT count(*) AS n FROM (SELECT 1 FROM {table} LIMIT 1)"))
+            .get_result::<Count>(conn)?
+            .n;
+        if rows > 0 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 /// Whether any of `tables` ever had a row, even if all were deleted since: AUTOINCREMENT keeps
 /// the highest id it handed out in `sqlite_sequence`, which exists once any id was assigned.
 pub fn ever_assigned_ids(conn: &mut Conn, tables: &[&str]) -> Result<bool, AppError> {
@@ -684,6 +704,35 @@ mod tests {
         for task in holding {
             assert!(matches!(task.await, Ok(Ok(()))));
         }
+    }
+
+    #[actix_web::test]
+    async fn the_write_clock_is_stored_with_each_write_and_a_reopened_database_continues_from_it() {
+        let (dir, db) = open();
+        let path = dir.path().join("budget.sqlite3").to_string_lossy().into_owned();
+        // A clock far ahead of the system's (as after the system clock stepped back).
+        let ahead = clock::system_now() + 3_600_000_000;
+        let stored = db.write(|_conn, now| Ok(now)).await.unwrap_or_else(|e| panic!("write: {e}"));
+        drop(db);
+        // Another process (an older binary, a restore) left a later clock in the file.
+        let mut conn = Conn::establish(&path).unwrap_or_else(|e| panic!("open: {e}"));
+        conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = 5000; UPDATE service_state SET value = '{ahead}' WHERE key = 'write_clock'"
+        ))
+        .unwrap_or_else(|e| panic!("update: {e}"));
+        assert!(stored < ahead);
+        let reopened = Db::open(&path).unwrap_or_else(|e| panic!("reopen: {e}"));
+        let now = reopened.write(|_conn, now| Ok(now)).await.unwrap_or_else(|e| panic!("write: {e}"));
+        assert!(now > ahead, "{now} after {ahead}");
+        let stored = reopened
+            .read(|conn| {
+                Ok(service_state::table
+                    .find(WRITE_CLOCK_KEY)
+                    .select(service_state::value)
+                    .get_result::<String>(conn)?)
+            })
+            .await;
+        assert_eq!(stored.ok(), Some(now.to_string()));
     }
 
     #[derive(QueryableByName, Debug, PartialEq)]

@@ -12,21 +12,12 @@ use crate::error::AppError;
 use crate::http::list_page;
 use crate::http::query::{self, QueryParams};
 use crate::http::respond::ListMeta;
+pub use crate::resources::Collection;
 use crate::schema::deletions;
 use crate::wire::{WireEnum, from_db};
-use crate::wire_enum;
 
 /// Deletions are kept at least this long (90 days); older ones are pruned by later deletes.
 pub const RETENTION_MICROS: Micros = 90 * 24 * 3600 * 1_000_000;
-
-wire_enum! {
-    /// A collection of the API.
-    pub enum Collection {
-        Programs = "programs",
-        Initiatives = "initiatives",
-        Events = "events",
-    }
-}
 
 /// A record that was deleted.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]

@@ -34,6 +34,8 @@ pub mod openapi;
 pub mod problems;
 /// Training programs.
 pub mod programs;
+/// The table of resources that shared code reads.
+pub mod resources;
 /// The URL surface.
 pub mod routes;
 /// Diesel's table definitions.

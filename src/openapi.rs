@@ -160,7 +160,9 @@ enum Kind {
 
 /// The problem codes an operation can answer with, in the order RFC 9110 §13.2.1 checks them.
 fn problem_codes(path: &str, kind: Kind, is_record: bool, is_api: bool, limited: bool) -> Vec<ProblemCode> {
-    let has_slug = path.starts_with("/api/v1/programs") || path.starts_with("/api/v1/initiatives");
+    let resource = crate::resources::for_path(path);
+    let has_slug = resource.is_some_and(|resource| resource.has_slug);
+    let referenced = resource.is_some_and(|resource| resource.referenced);
     let searched = matches!(path, "/api/v1/programs" | "/api/v1/initiatives" | "/api/v1/events" | "/api/v1/events.ics");
     // Before routing, every operation checks its request target and that a GET or DELETE carries
     // no body; then the client's rate limit.
@@ -204,7 +206,7 @@ fn problem_codes(path: &str, kind: Kind, is_record: bool, is_api: bool, limited:
     }
     match kind {
         Kind::Create | Kind::Update if has_slug => codes.push(ProblemCode::SlugTaken),
-        Kind::Delete if has_slug => codes.push(ProblemCode::StillReferenced),
+        Kind::Delete if referenced => codes.push(ProblemCode::StillReferenced),
         _ => {}
     }
     codes.push(ProblemCode::ValidationFailed);
@@ -402,7 +404,7 @@ fn remove_unreferenced_problems(openapi: &mut utoipa::openapi::OpenApi) {
             components.schemas.get_mut("ProblemCode")
         {
             let catalogue: Vec<String> = ProblemCode::ALL
-                .into_iter()
+                .iter()
                 .map(|code| format!("- `{}` ({}): {}", code.as_str(), code.status().as_u16(), code.explanation()))
                 .collect();
             codes.description = Some(format!(

@@ -176,3 +176,8 @@ pub fn delete(
     diesel::delete(initiatives::table.find(id)).execute(conn)?;
     deletions::record(conn, Collection::Initiatives, id, now)
 }
+
+/// Creates one record of the bundled dataset (`resources::Resource::load_bundled`).
+pub fn load_bundled(conn: &mut Conn, record: serde_json::Value, now: Micros) -> Result<(), AppError> {
+    create(conn, crate::initiatives::api::NewInitiative::from_json(record)?, now).map(drop)
+}

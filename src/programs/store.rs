@@ -182,3 +182,8 @@ pub fn delete(
     diesel::delete(programs::table.find(id)).execute(conn)?;
     deletions::record(conn, Collection::Programs, id, now)
 }
+
+/// Creates one record of the bundled dataset (`resources::Resource::load_bundled`).
+pub fn load_bundled(conn: &mut Conn, record: serde_json::Value, now: Micros) -> Result<(), AppError> {
+    create(conn, crate::programs::api::NewProgram::from_json(record)?, now).map(drop)
+}

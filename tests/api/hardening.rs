@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, count_rows, merged, spec, valid_event, valid_initiative, valid_program};
+use crate::support::{TestApp, collections, count_rows, merged, spec, valid_event, valid_initiative, valid_program};
 
 const SINGLE_LINE: [(&str, &str); 11] = [
     ("programs", "name"),
@@ -61,7 +61,7 @@ async fn single_line_text_refuses_control_characters_and_bidi_overrides_and_stor
         }
     }
     // The same rule on PATCH, and the record stays as it was.
-    for collection in ["programs", "initiatives", "events"] {
+    for collection in collections() {
         let record = app.create(collection, &valid(collection)).await;
         let path = format!("/api/v1/{collection}/{}", record["id"]);
         for (_, field) in SINGLE_LINE.iter().filter(|(c, _)| *c == collection) {
@@ -287,7 +287,7 @@ async fn urls_are_parsed_as_browsers_parse_them_and_refused_where_parsers_disagr
 async fn a_record_id_with_leading_zeros_or_a_sign_names_no_record() {
     let app = TestApp::new().await;
     let mut records = Vec::new();
-    for collection in ["programs", "initiatives", "events"] {
+    for collection in collections() {
         records.push((collection, app.create(collection, &valid(collection)).await));
     }
     for (collection, record) in &records {

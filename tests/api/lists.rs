@@ -4,9 +4,7 @@
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, assert_search_index_consistent};
-
-const COLLECTIONS: [&str; 3] = ["programs", "initiatives", "events"];
+use crate::support::{TestApp, assert_search_index_consistent, collections};
 
 /// A database with varied records of every resource.
 async fn fixture() -> TestApp {
@@ -195,7 +193,7 @@ async fn q_is_a_case_insensitive_search_over_names_and_descriptions() {
 #[actix_web::test]
 async fn pages_walk_the_whole_list_through_link_headers_keeping_filters_and_sort() {
     let app = fixture().await;
-    for collection in COLLECTIONS {
+    for collection in collections() {
         let everything = ids(&app.all(collection).await);
         let sort = if collection == "events" { "-starts_at" } else { "-created_at" };
         let (reference, _, _) = page(&app, collection, &format!("sort={sort}&limit=100")).await;
@@ -234,7 +232,7 @@ fn link_target(link: &str, relation: &str) -> Option<String> {
 #[actix_web::test]
 async fn pagination_edges() {
     let app = fixture().await;
-    for collection in COLLECTIONS {
+    for collection in collections() {
         let total = app.all(collection).await.len();
         let (data, meta, link) = page(&app, collection, "").await;
         assert_eq!(data.len(), total);
@@ -323,7 +321,7 @@ async fn search_follows_updates_and_deletes() {
 #[actix_web::test]
 async fn a_repeated_page_is_the_same_representation_until_a_write_changes_it() {
     let app = fixture().await;
-    for collection in COLLECTIONS {
+    for collection in collections() {
         let path = format!("/api/v1/{collection}?limit=2&sort=-created_at");
         let first = app.get(&path).await;
         let again = app.get(&path).await;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::cli::run;
 use crate::server::{Server, token};
-use crate::support::assert_search_index_consistent;
+use crate::support::{assert_search_index_consistent, collections};
 
 /// A keep-alive HTTP/1.1 client, enough for these tests: one connection, `Content-Length` bodies.
 pub struct Client {
@@ -144,10 +144,9 @@ fn thirty_two_concurrent_writers_lose_nothing_and_never_fail() {
     let token = token(&dir);
     let server = Server::start_unlimited(&dir, &["serve", "--no-seed"]);
     let deadline = Instant::now() + Duration::from_secs(reliability_seconds());
-    let collections = ["programs", "initiatives", "events"];
     let workers: Vec<_> = (0..32u64)
         .map(|worker| {
-            let (address, token) = (server.address, token.clone());
+            let (address, token, collections) = (server.address, token.clone(), collections());
             std::thread::spawn(move || {
                 let mut client = Client::new(address, &token);
                 let mut random = Random(0x9E37_79B9_7F4A_7C15 ^ (worker + 1));
@@ -442,7 +441,7 @@ fn backup_under_write_load_is_consistent_and_serves_the_same_records() {
     let quiet = dir.path().join("quiet.sqlite3");
     assert!(run(&dir, &["backup", &quiet.to_string_lossy()], &[]).status.success());
     let copy = Server::start_on(&quiet, dir.path(), &["serve"]);
-    for collection in ["programs", "initiatives", "events"] {
+    for collection in collections() {
         assert_eq!(all(server.address, &token, collection), all(copy.address, &token, collection), "{collection}");
     }
     server.assert_no_panics();
@@ -474,7 +473,7 @@ fn poll_changes(
     cursors: &mut HashMap<String, String>,
 ) -> usize {
     let mut applied = 0;
-    for collection in ["programs", "initiatives", "events"] {
+    for collection in collections() {
         let since = cursors.get(collection).cloned().unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
         let path = format!("/api/v1/{collection}?updated_since={since}&sort=updated_at&limit=100");
         let Ok(reply) = client.send("GET", &path, None, &[]) else { continue };
@@ -514,12 +513,13 @@ fn a_mirror_that_polls_the_change_feed_ends_equal_to_the_database() {
             std::thread::spawn(move || {
                 let mut client = Client::new(address, &token);
                 let mut random = Random(0xABCD_EF01 ^ (worker + 7));
+                let all = collections();
                 let mut mine: Vec<(&str, i64)> = Vec::new();
                 for n in 0..100_000 {
                     if Instant::now() >= deadline {
                         break;
                     }
-                    let collection = ["programs", "initiatives", "events"][random.below(3) as usize];
+                    let collection = all[random.below(all.len() as u64) as usize];
                     let choice = random.below(10);
                     if choice < 5 || mine.is_empty() {
                         let body = body_for(collection, &format!("mirror {worker}/{n}"));
@@ -560,7 +560,7 @@ fn a_mirror_that_polls_the_change_feed_ends_equal_to_the_database() {
         }
     }
     let mut database = HashMap::new();
-    for collection in ["programs", "initiatives", "events"] {
+    for collection in collections() {
         for record in all(server.address, &token, collection) {
             database.insert((collection.to_owned(), record["id"].as_i64().unwrap_or(0)), record);
         }

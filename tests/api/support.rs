@@ -414,10 +414,16 @@ pub fn assert_search_index_consistent(db_path: &std::path::Path) {
     use diesel::prelude::*;
     let mut conn = diesel::SqliteConnection::establish(&db_path.to_string_lossy()).expect("open the database");
     diesel::sql_query("PRAGMA busy_timeout = 5000").execute(&mut conn).expect("busy timeout");
-    for table in ["programs", "initiatives", "events"] {
+    for table in collections() {
         let check = format!("INSERT INTO {table}_search ({table}_search, rank) VALUES ('integrity-check', 1)");
         if let Err(error) = diesel::sql_query(check).execute(&mut conn) {
             panic!("the search index of {table} differs from the table: {error}");
         }
     }
+}
+
+/// Every collection of the API, from the service's own table of resources: a test that walks
+/// them covers a new resource without being edited.
+pub fn collections() -> Vec<&'static str> {
+    rush_api::resources::RESOURCES.iter().map(|resource| resource.table).collect()
 }
