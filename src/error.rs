@@ -133,13 +133,22 @@ problem_codes! {
         explanation: "Another record of this kind already has the slug you gave. Choose another slug, or leave it out and one is derived from the name.",
         example: "The slug 'internal-medicine-residency' is already used by another program.",
     },
-    /// 409: events still reference the record; `referencing_events` says how many.
+    /// 409: other records still reference the record; `referencing_events` (and for an
+    /// initiative `referencing_metrics`) say how many.
     StillReferenced {
         code: "still_referenced",
         status: CONFLICT,
         title: "Still referenced",
-        explanation: "Events still reference the program or initiative you tried to delete; `referencing_events` says how many. Delete those events or point them elsewhere first.",
+        explanation: "Other records still reference the program or initiative you tried to delete: `referencing_events` says how many events, and for an initiative `referencing_metrics` how many metrics. Delete those records or point them elsewhere first.",
         example: "The program is still referenced by 3 events; delete or re-link them first.",
+    },
+    /// 409: the NRMP program code is already used by another program.
+    NrmpCodeTaken {
+        code: "nrmp_code_taken",
+        status: CONFLICT,
+        title: "NRMP code already taken",
+        explanation: "Another program already has the `nrmp_code` you gave; an NRMP code names one program. Check the code, or clear it on the other program first.",
+        example: "The NRMP code '1234140C0' is already used by another program.",
     },
     /// 409: a request with the same `Idempotency-Key` is still being processed.
     IdempotencyKeyInUse {
@@ -312,6 +321,9 @@ pub struct Problem {
     /// With `still_referenced`: how many events reference the record.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub referencing_events: Option<i64>,
+    /// With `still_referenced` for an initiative: how many metrics reference it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub referencing_metrics: Option<i64>,
 }
 
 /// Everything a request can fail with. Handlers return `Result<T, AppError>` and use `?`.
@@ -323,8 +335,9 @@ pub enum AppError {
     Validation(Vec<FieldError>),
     /// 405 with the methods the path does have.
     MethodNotAllowed { method: String, allow: &'static str },
-    /// 409: the record is still referenced by `count` events.
-    StillReferenced { resource: &'static str, count: i64 },
+    /// 409: the record is still referenced by `events` events and, for a resource that metrics
+    /// can reference, `metrics` metrics (`None` for other resources).
+    StillReferenced { resource: &'static str, events: i64, metrics: Option<i64> },
     /// Anything else: logged once with its cause chain; the client sees `internal` and the request id.
     Internal(Box<dyn std::error::Error + Send + Sync>),
 }
@@ -377,8 +390,9 @@ impl AppError {
 
     pub fn problem(&self) -> Problem {
         let code = self.code();
-        let (detail, errors, referencing_events) = match self {
-            AppError::Client { detail, .. } => (detail.clone(), None, None),
+        let mut referencing = (None, None);
+        let (detail, errors) = match self {
+            AppError::Client { detail, .. } => (detail.clone(), None),
             AppError::Validation(errors) => {
                 let listed = &errors[..errors.len().min(MAX_LISTED_ERRORS)];
                 let names = listed.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", ");
@@ -387,21 +401,26 @@ impl AppError {
                     n if n <= MAX_LISTED_ERRORS => format!("{n} fields are invalid: {names}."),
                     n => format!("{n} fields are invalid; the first {MAX_LISTED_ERRORS} are listed: {names}."),
                 };
-                (detail, Some(listed.to_vec()), None)
+                (detail, Some(listed.to_vec()))
             }
             AppError::MethodNotAllowed { method, allow } => {
-                (format!("{method} is not allowed here; allowed: {allow}."), None, None)
+                (format!("{method} is not allowed here; allowed: {allow}."), None)
             }
-            AppError::StillReferenced { resource, count } => {
-                let events = if *count == 1 { "event" } else { "events" };
+            AppError::StillReferenced { resource, events, metrics } => {
+                let counted = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+                let mut by = vec![counted(*events, "event", "events")];
+                by.extend(metrics.map(|n| counted(n, "metric", "metrics")));
                 let detail = format!(
-                    "The {resource} is still referenced by {count} {events}; delete them or point them elsewhere first."
+                    "The {resource} is still referenced by {}; delete them or point them elsewhere first.",
+                    by.join(" and ")
                 );
-                (detail, None, Some(*count))
+                referencing = (Some(*events), *metrics);
+                (detail, None)
             }
             // The cause goes to the log, never to the client.
-            AppError::Internal(_) => (code.example_detail().to_owned(), None, None),
+            AppError::Internal(_) => (code.example_detail().to_owned(), None),
         };
+        let (referencing_events, referencing_metrics) = referencing;
         Problem {
             type_uri: code.type_uri(),
             title: code.title().to_owned(),
@@ -411,6 +430,7 @@ impl AppError {
             request_id: None,
             errors,
             referencing_events,
+            referencing_metrics,
         }
     }
 }
@@ -540,7 +560,9 @@ mod tests {
             let error = match code {
                 ProblemCode::Internal => AppError::internal("SELECT * FROM programs at /srv/db.sqlite3"),
                 ProblemCode::ValidationFailed => AppError::field("name", "is required"),
-                ProblemCode::StillReferenced => AppError::StillReferenced { resource: "program", count: 2 },
+                ProblemCode::StillReferenced => {
+                    AppError::StillReferenced { resource: "initiative", events: 2, metrics: Some(1) }
+                }
                 ProblemCode::MethodNotAllowed => AppError::MethodNotAllowed { method: "PUT".into(), allow: "GET" },
                 other => AppError::client(other, other.example_detail()),
             };

@@ -28,6 +28,8 @@ pub mod idempotency;
 pub mod initiatives;
 /// How the process uses memory.
 pub mod memory;
+/// Figures ("By the Numbers") with their sources.
+pub mod metrics;
 /// The OpenAPI document.
 pub mod openapi;
 /// The problem type catalogue.

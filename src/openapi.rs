@@ -12,13 +12,13 @@ use utoipa::openapi::{Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{AppError, FieldError, PROBLEM_JSON, Problem, ProblemCode};
-use crate::{deletions, events, health, initiatives, problems, programs};
+use crate::{deletions, events, health, initiatives, metrics, problems, programs};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "RUSH API",
-        description = "Residency and fellowship programs, community health initiatives and events of RUSH University System for Health.\n\n\
+        description = "Residency and fellowship programs, community health initiatives, events and the figures quoted about them (with their sources) of RUSH University System for Health.\n\n\
 Reads are public. Writes need `Authorization: Bearer <token>` (tokens come from `rush-api token create`).\n\n\
 Every error is `application/problem+json` (RFC 9457) with a stable `code`; a 422 lists every invalid field or parameter in `errors` (at most 50; `detail` gives the total). \
 Every response carries `X-Request-Id` (the client's own, when it sends one of 1 to 128 visible ASCII characters) and `X-Content-Type-Options: nosniff`.\n\n\
@@ -52,6 +52,11 @@ and either tag works in `If-None-Match` and `If-Match`.",
         events::handlers::list_events_ics,
         events::handlers::get_event_ics,
         events::handlers::get_event_jsonld,
+        metrics::handlers::list_metrics,
+        metrics::handlers::create_metric,
+        metrics::handlers::get_metric,
+        metrics::handlers::update_metric,
+        metrics::handlers::delete_metric,
         deletions::list_deletions,
         problems::list_problems,
         problems::get_problem,
@@ -63,6 +68,7 @@ and either tag works in `If-None-Match` and `If-Match`.",
         (name = "programs", description = "Residency, fellowship and allied-health training programs."),
         (name = "initiatives", description = "Community health initiatives and programs of work."),
         (name = "events", description = "Health fairs, community, networking, wellness, recruitment, education and volunteer events."),
+        (name = "metrics", description = "Figures (\"By the Numbers\") as the public pages state them, each with its source."),
         (name = "change feed", description = "What mirrors need besides `updated_since` on the lists: the records deleted since a point in time."),
         (name = "operations", description = "Liveness and readiness for load balancers and orchestrators."),
         (name = "problems", description = "The catalogue of problem types: every problem's `type` is a page here."),
@@ -227,7 +233,9 @@ fn example_error(code: ProblemCode) -> AppError {
                 "must be one of: rush_university_medical_center, rush_oak_park_hospital, rush_copley_medical_center",
             ),
         ]),
-        ProblemCode::StillReferenced => AppError::StillReferenced { resource: "program", count: 3 },
+        ProblemCode::StillReferenced => {
+            AppError::StillReferenced { resource: "initiative", events: 3, metrics: Some(1) }
+        }
         ProblemCode::MethodNotAllowed => {
             AppError::MethodNotAllowed { method: "PUT".to_owned(), allow: "GET, HEAD, PATCH, DELETE" }
         }

@@ -8,7 +8,7 @@ use crate::clock::Micros;
 use crate::db::Conn;
 use crate::error::AppError;
 use crate::wire_enum;
-use crate::{events, initiatives, programs};
+use crate::{events, initiatives, metrics, programs};
 
 wire_enum! {
     /// A collection of the API.
@@ -16,6 +16,7 @@ wire_enum! {
         Programs = "programs",
         Initiatives = "initiatives",
         Events = "events",
+        Metrics = "metrics",
     }
 }
 
@@ -60,6 +61,14 @@ pub const RESOURCES: &[Resource] = &[
         has_slug: false,
         referenced: false,
         load_bundled: events::store::load_bundled,
+    },
+    Resource {
+        collection: Collection::Metrics,
+        table: "metrics",
+        path: "/api/v1/metrics",
+        has_slug: true,
+        referenced: false,
+        load_bundled: metrics::store::load_bundled,
     },
 ];
 

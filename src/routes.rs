@@ -13,6 +13,7 @@ use crate::http::guard::refuse_bodies;
 use crate::initiatives::handlers::{
     create_initiative, delete_initiative, get_initiative, list_initiatives, update_initiative,
 };
+use crate::metrics::handlers::{create_metric, delete_metric, get_metric, list_metrics, update_metric};
 use crate::programs::handlers::{
     create_program, delete_program, get_program, get_program_jsonld, list_programs, update_program,
 };
@@ -74,6 +75,21 @@ pub fn configure(config: &mut web::ServiceConfig) {
                         .route(patch().to(update_event))
                         .route(delete().to(delete_event)),
                 ),
+        )
+        .service(
+            resource("/api/v1/metrics")
+                .route(get().to(list_metrics))
+                .route(head().to(list_metrics))
+                .route(post().to(create_metric)),
+        )
+        .service(
+            records("/api/v1/metrics").service(
+                record("/{id}")
+                    .route(get().to(get_metric))
+                    .route(head().to(get_metric))
+                    .route(patch().to(update_metric))
+                    .route(delete().to(delete_metric)),
+            ),
         )
         .service(
             resource("/api/v1/deletions")

@@ -21,6 +21,7 @@ diesel::table! {
         website_url -> Nullable<Text>,
         accepting_applications -> Bool,
         application_deadline -> Nullable<Text>,
+        nrmp_code -> Nullable<Text>,
         search_text -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
@@ -109,6 +110,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    metrics_search (rowid) {
+        rowid -> BigInt,
+        search_text -> Text,
+    }
+}
+
+diesel::table! {
     initiatives_search (rowid) {
         rowid -> BigInt,
         search_text -> Text,
@@ -122,7 +130,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    metrics (id) {
+        id -> BigInt,
+        label -> Text,
+        slug -> Text,
+        value -> Text,
+        unit -> Text,
+        as_of -> Nullable<Text>,
+        target_value -> Nullable<Text>,
+        target_date -> Nullable<Text>,
+        initiative_id -> Nullable<BigInt>,
+        source_name -> Text,
+        source_url -> Nullable<Text>,
+        source_quote -> Nullable<Text>,
+        display_order -> Integer,
+        search_text -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::joinable!(events -> initiatives (initiative_id));
+diesel::joinable!(metrics -> initiatives (initiative_id));
 diesel::joinable!(events -> programs (program_id));
 diesel::allow_tables_to_appear_in_same_query!(
     programs,
@@ -134,7 +164,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     programs_search,
     initiatives_search,
-    events_search
+    events_search,
+    metrics,
+    metrics_search
 );
 
 diesel::table! {

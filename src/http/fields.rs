@@ -159,7 +159,7 @@ impl Fields {
     }
 }
 
-fn json_kind(value: &Value) -> &'static str {
+pub fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -360,6 +360,25 @@ pub fn small_integer(min: i32, max: i32) -> impl Fn(&Value) -> Result<i32, Strin
     }
 }
 
+/// A JSON number, integer or decimal, as the API keeps it: an integer (or a decimal with no
+/// fraction, such as `1e3` or `2.0`) within ±2^53 becomes that integer; any other number is the
+/// double nearest to it, which reads back as the same digits for up to 15 significant digits.
+pub fn number(value: &Value) -> Result<serde_json::Number, String> {
+    /// 2^53: beyond it a double no longer holds every integer.
+    const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
+    let Value::Number(number) = value else { return Err(format!("must be a number, not {}", json_kind(value))) };
+    if number.is_i64() || number.is_u64() {
+        return Ok(number.clone());
+    }
+    match number.as_f64() {
+        Some(float) if float.fract() == 0.0 && float.abs() <= EXACT_INTEGERS => {
+            Ok(serde_json::Number::from(float as i64))
+        }
+        Some(float) => serde_json::Number::from_f64(float).ok_or_else(|| "must be a finite number".to_owned()),
+        None => Err("must be a finite number".to_owned()),
+    }
+}
+
 /// The id of another record: a positive integer.
 pub fn record_id(value: &Value) -> Result<i64, String> {
     integer(1, i64::MAX)(value).map_err(|_| "must be the id of a record (a positive integer)".to_owned())
@@ -387,6 +406,27 @@ pub fn one_of<E: crate::wire::WireEnum>(value: &Value) -> Result<E, String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn numbers_keep_integers_whole_and_decimals_to_fifteen_significant_digits() {
+        for (sent, kept) in [
+            ("825", "825"),
+            ("-16", "-16"),
+            ("1e3", "1000"),
+            ("2.0", "2"),
+            ("0.1", "0.1"),
+            ("-0.5", "-0.5"),
+            ("123456789012345", "123456789012345"),
+            ("1.23456789012345", "1.23456789012345"),
+            ("-98765.4321098765", "-98765.4321098765"),
+            ("18446744073709551615", "18446744073709551615"),
+        ] {
+            let value: Value = serde_json::from_str(sent).unwrap_or_else(|e| panic!("{sent}: {e}"));
+            assert_eq!(number(&value).map(|n| n.to_string()), Ok(kept.to_owned()), "{sent}");
+        }
+        assert!(number(&json!("825")).is_err());
+        assert!(number(&json!(null)).is_err());
+    }
 
     #[test]
     fn urls_are_absolute_http_with_a_host_and_parsed_as_browsers_parse_them() {

@@ -192,7 +192,8 @@ pub async fn update_initiative(
 
 /// Delete an initiative
 ///
-/// Deletes an initiative. Refused with `409 still_referenced` while events reference it. Its id is
+/// Deletes an initiative. Refused with `409 still_referenced` while events or metrics reference it
+/// (`referencing_events` and `referencing_metrics` count them). Its id is
 /// never reused.
 #[utoipa::path(
     delete, path = "/api/v1/initiatives/{id}", tag = "initiatives", operation_id = "delete_initiative",

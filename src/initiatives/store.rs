@@ -160,7 +160,8 @@ pub fn update(
         .into_initiative()
 }
 
-/// Deletes initiative `id` after `precondition` accepted it, unless events still reference it.
+/// Deletes initiative `id` after `precondition` accepted it, unless events or metrics still
+/// reference it.
 pub fn delete(
     conn: &mut Conn,
     id: i64,
@@ -169,9 +170,10 @@ pub fn delete(
 ) -> Result<(), AppError> {
     let current = get(conn, id)?;
     precondition(&current)?;
-    let referencing = events::table.filter(events::initiative_id.eq(id)).count().get_result::<i64>(conn)?;
-    if referencing > 0 {
-        return Err(AppError::StillReferenced { resource: RESOURCE, count: referencing });
+    let events = events::table.filter(events::initiative_id.eq(id)).count().get_result::<i64>(conn)?;
+    let metrics = crate::metrics::store::count_for_initiative(conn, id)?;
+    if events > 0 || metrics > 0 {
+        return Err(AppError::StillReferenced { resource: RESOURCE, events, metrics: Some(metrics) });
     }
     diesel::delete(initiatives::table.find(id)).execute(conn)?;
     deletions::record(conn, Collection::Initiatives, id, now)

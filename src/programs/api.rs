@@ -87,6 +87,10 @@ pub struct Program {
     /// The last day to apply.
     #[schema(required = true, format = "date", example = "2027-09-15")]
     pub application_deadline: Option<String>,
+    /// The NRMP program code that applicants and matching tools name the program by: seven digits,
+    /// an upper-case letter and a digit. Unique.
+    #[schema(required = true, pattern = "^[0-9]{7}[A-Z][0-9]$", example = "1234140C0")]
+    pub nrmp_code: Option<String>,
     /// When the record was created (UTC, microseconds).
     #[schema(format = "date-time", example = "2026-05-17T15:04:05.123456Z")]
     pub created_at: String,
@@ -177,6 +181,10 @@ pub struct NewProgram {
     /// `YYYY-MM-DD`.
     #[schema(format = "date", example = "2027-09-15")]
     pub application_deadline: Option<String>,
+    /// The NRMP program code: seven digits, an upper-case letter and a digit (e.g. `1234140C0`).
+    /// Unique: a code another program has is a 409 `nrmp_code_taken`.
+    #[schema(pattern = "^[0-9]{7}[A-Z][0-9]$", example = "1234140C0")]
+    pub nrmp_code: Option<String>,
 }
 
 /// A JSON merge patch (RFC 7396) of a program: absent fields stay, `null` clears an optional
@@ -227,9 +235,31 @@ pub struct ProgramPatchDoc {
     pub accepting_applications: Option<bool>,
     #[schema(format = "date")]
     pub application_deadline: Option<String>,
+    #[schema(pattern = "^[0-9]{7}[A-Z][0-9]$")]
+    pub nrmp_code: Option<String>,
 }
 
 const ACCREDITOR_MAX: usize = 120;
+
+/// Whether `text` is an NRMP program code: `^[0-9]{7}[A-Z][0-9]$`.
+pub fn is_nrmp_code(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 9
+        && bytes[..7].iter().all(u8::is_ascii_digit)
+        && bytes[7].is_ascii_uppercase()
+        && bytes[8].is_ascii_digit()
+}
+
+fn nrmp_code(value: &Value) -> Result<String, String> {
+    match value.as_str() {
+        Some(text) if is_nrmp_code(text) => Ok(text.to_owned()),
+        Some(_) => {
+            Err("must be an NRMP program code: seven digits, an upper-case letter and a digit (e.g. 1234140C0)"
+                .to_owned())
+        }
+        None => Err(format!("must be a string, not {}", fields::json_kind(value))),
+    }
+}
 
 fn optional_line(max: usize) -> impl Fn(&Value) -> Result<String, String> {
     fields::single_line(0, max)
@@ -255,6 +285,7 @@ impl NewProgram {
         let website_url = f.optional("website_url", &fields::url);
         let accepting_applications = f.defaulted("accepting_applications", true, &fields::boolean);
         let application_deadline = f.optional("application_deadline", &fields::date);
+        let nrmp_code = f.optional("nrmp_code", &nrmp_code);
         if let Some(error) = accreditation_error(accreditor.as_deref(), accreditation_id.as_deref()) {
             f.check(false, &error.field, &error.message);
         }
@@ -287,6 +318,7 @@ impl NewProgram {
             website_url,
             accepting_applications,
             application_deadline,
+            nrmp_code,
         })
     }
 }
@@ -322,6 +354,7 @@ pub struct ProgramPatch {
     website_url: Patch<String>,
     accepting_applications: Patch<bool>,
     application_deadline: Patch<String>,
+    nrmp_code: Patch<String>,
     /// Problems found while reading, reported together with those of the patched record.
     errors: Vec<FieldError>,
 }
@@ -347,6 +380,7 @@ impl ProgramPatch {
             website_url: f.patch_optional("website_url", &fields::url),
             accepting_applications: f.patch_required("accepting_applications", &fields::boolean),
             application_deadline: f.patch_optional("application_deadline", &fields::date),
+            nrmp_code: f.patch_optional("nrmp_code", &nrmp_code),
             errors: Vec::new(),
         };
         patch.errors = f.into_errors();
@@ -373,6 +407,7 @@ impl ProgramPatch {
             website_url,
             accepting_applications,
             application_deadline,
+            nrmp_code,
             mut errors,
         } = self;
         name.apply(&mut record.name);
@@ -391,6 +426,7 @@ impl ProgramPatch {
         website_url.apply_optional(&mut record.website_url);
         accepting_applications.apply(&mut record.accepting_applications);
         application_deadline.apply_optional(&mut record.application_deadline);
+        nrmp_code.apply_optional(&mut record.nrmp_code);
         let already = |field: &str| errors.iter().any(|e| e.field == field);
         if !already("accreditor")
             && !already("accreditation_id")
@@ -410,6 +446,7 @@ pub struct ProgramQuery {
     pub campus: Option<Campus>,
     pub specialty: Option<String>,
     pub accepting_applications: Option<bool>,
+    pub nrmp_code: Option<String>,
     /// Lower-cased search text.
     pub q: Option<String>,
     pub list: ListParams<ProgramSort>,
@@ -418,11 +455,12 @@ pub struct ProgramQuery {
 impl ProgramQuery {
     /// Whether the query matches every program (only paging and sorting given).
     pub fn is_unfiltered(&self) -> bool {
-        let ProgramQuery { program_type, campus, specialty, accepting_applications, q, list } = self;
+        let ProgramQuery { program_type, campus, specialty, accepting_applications, nrmp_code, q, list } = self;
         program_type.is_none()
             && campus.is_none()
             && specialty.is_none()
             && accepting_applications.is_none()
+            && nrmp_code.is_none()
             && q.is_none()
             && list.updated_since.is_none()
     }
@@ -435,6 +473,13 @@ impl ProgramQuery {
             campus: params.get("campus", query::one_of::<Campus>),
             specialty: params.get("specialty", query::text(120)),
             accepting_applications: params.get("accepting_applications", query::boolean),
+            nrmp_code: params.get("nrmp_code", |text| {
+                if is_nrmp_code(text) {
+                    Ok(text.to_owned())
+                } else {
+                    Err("must be an NRMP program code: seven digits, an upper-case letter and a digit".to_owned())
+                }
+            }),
             q: params.search(),
             list: params.list_params(ProgramSort::Name),
         };

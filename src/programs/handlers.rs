@@ -62,6 +62,9 @@ pub struct ProgramListParams {
     specialty: Option<String>,
     /// Only programs that do (`true`) or do not (`false`) accept applications.
     accepting_applications: Option<bool>,
+    /// Only the program with this NRMP program code.
+    #[param(pattern = "^[0-9]{7}[A-Z][0-9]$", example = "1234140C0")]
+    nrmp_code: Option<String>,
     /// Case-insensitive text that the name or description contains.
     /// Control characters and bidirectional overrides are refused (422), as in single-line text.
     #[param(

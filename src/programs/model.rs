@@ -28,6 +28,7 @@ pub struct ProgramRow {
     pub website_url: Option<String>,
     pub accepting_applications: bool,
     pub application_deadline: Option<String>,
+    pub nrmp_code: Option<String>,
     pub search_text: String,
     pub created_at: Micros,
     pub updated_at: Micros,
@@ -53,6 +54,7 @@ pub struct ProgramChanges {
     pub website_url: Option<String>,
     pub accepting_applications: bool,
     pub application_deadline: Option<String>,
+    pub nrmp_code: Option<String>,
     pub search_text: String,
     pub created_at: Micros,
     pub updated_at: Micros,
@@ -78,6 +80,7 @@ impl ProgramChanges {
             website_url,
             accepting_applications,
             application_deadline,
+            nrmp_code,
         } = record;
         let search_text = crate::db::search_text(&[Some(&name), description.as_deref()]);
         ProgramChanges {
@@ -97,6 +100,7 @@ impl ProgramChanges {
             website_url,
             accepting_applications,
             application_deadline,
+            nrmp_code,
             search_text,
             created_at,
             updated_at,
@@ -124,6 +128,7 @@ impl ProgramRow {
             website_url,
             accepting_applications,
             application_deadline,
+            nrmp_code,
             search_text: _,
             created_at,
             updated_at,
@@ -146,6 +151,7 @@ impl ProgramRow {
             website_url,
             accepting_applications,
             application_deadline,
+            nrmp_code,
             created_at: clock::format_micros(created_at),
             updated_at: clock::format_micros(updated_at),
         })
@@ -171,6 +177,7 @@ impl ProgramRow {
             website_url: row.website_url,
             accepting_applications: row.accepting_applications,
             application_deadline: row.application_deadline,
+            nrmp_code: row.nrmp_code,
         })
     }
 }

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use crate::clock::Micros;
 use crate::db::{self, Backend, Conn, CountCache};
 use crate::deletions::{self, Collection};
-use crate::error::AppError;
+use crate::error::{AppError, ProblemCode};
 use crate::programs::api::{NewProgram, Program, ProgramPatch, ProgramQuery, ProgramSort};
 use crate::programs::model::{ProgramChanges, ProgramRow};
 use crate::schema::{events, programs, programs_search};
@@ -24,6 +24,9 @@ fn filtered(query: &ProgramQuery) -> programs::BoxedQuery<'static, Backend> {
     }
     if let Some(campus) = query.campus {
         select = select.filter(programs::campus.eq(campus.as_str()));
+    }
+    if let Some(nrmp_code) = &query.nrmp_code {
+        select = select.filter(programs::nrmp_code.eq(nrmp_code.clone()));
     }
     if let Some(specialty) = &query.specialty {
         select = select.filter(programs::specialty.eq(specialty.clone()));
@@ -121,18 +124,45 @@ fn settle_slug(conn: &mut Conn, explicit: Option<&str>, name: &str, except_id: i
     )
 }
 
-fn write_error(error: diesel::result::Error, slug: &str) -> AppError {
-    if db::is_unique_violation(&error) { AppError::slug_taken(RESOURCE, slug) } else { error.into() }
+fn write_error(error: diesel::result::Error, slug: &str, nrmp_code: Option<&str>) -> AppError {
+    match (&error, nrmp_code) {
+        // The checks before the write make this a backstop; SQLite names the column in its message.
+        (diesel::result::Error::DatabaseError(_, info), Some(code))
+            if db::is_unique_violation(&error) && info.message().contains("nrmp_code") =>
+        {
+            nrmp_code_taken(code)
+        }
+        _ if db::is_unique_violation(&error) => AppError::slug_taken(RESOURCE, slug),
+        _ => error.into(),
+    }
+}
+
+fn nrmp_code_taken(code: &str) -> AppError {
+    AppError::client(ProblemCode::NrmpCodeTaken, format!("The NRMP code '{code}' is already used by another program."))
+}
+
+/// Refuses an NRMP code that a program other than `except_id` has.
+fn check_nrmp_code(conn: &mut Conn, code: Option<&str>, except_id: i64) -> Result<(), AppError> {
+    let Some(code) = code else { return Ok(()) };
+    let taken = programs::table
+        .filter(programs::nrmp_code.eq(code))
+        .filter(programs::id.ne(except_id))
+        .select(programs::id)
+        .get_result::<i64>(conn)
+        .optional()?
+        .is_some();
+    if taken { Err(nrmp_code_taken(code)) } else { Ok(()) }
 }
 
 pub fn create(conn: &mut Conn, record: NewProgram, now: Micros) -> Result<Program, AppError> {
     let slug = settle_slug(conn, record.slug.as_deref(), &record.name, 0)?;
+    check_nrmp_code(conn, record.nrmp_code.as_deref(), 0)?;
     let row = ProgramChanges::new(record, slug.clone(), now, now);
     diesel::insert_into(programs::table)
         .values(&row)
         .returning(ProgramRow::as_returning())
         .get_result(conn)
-        .map_err(|error| write_error(error, &slug))?
+        .map_err(|error| write_error(error, &slug, row.nrmp_code.as_deref()))?
         .into_program()
 }
 
@@ -157,12 +187,13 @@ pub fn update(
         Some(slug) if *slug == row.slug => slug.clone(),
         explicit => settle_slug(conn, explicit.as_deref(), &after.name, id)?,
     };
+    check_nrmp_code(conn, after.nrmp_code.as_deref(), id)?;
     let changes = ProgramChanges::new(after, slug.clone(), row.created_at, now);
     diesel::update(programs::table.find(id))
         .set(&changes)
         .returning(ProgramRow::as_returning())
         .get_result(conn)
-        .map_err(|error| write_error(error, &slug))?
+        .map_err(|error| write_error(error, &slug, changes.nrmp_code.as_deref()))?
         .into_program()
 }
 
@@ -177,7 +208,7 @@ pub fn delete(
     precondition(&current)?;
     let referencing = events::table.filter(events::program_id.eq(id)).count().get_result::<i64>(conn)?;
     if referencing > 0 {
-        return Err(AppError::StillReferenced { resource: RESOURCE, count: referencing });
+        return Err(AppError::StillReferenced { resource: RESOURCE, events: referencing, metrics: None });
     }
     diesel::delete(programs::table.find(id)).execute(conn)?;
     deletions::record(conn, Collection::Programs, id, now)

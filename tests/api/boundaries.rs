@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, merged, spec, valid_event, valid_initiative, valid_program};
+use crate::support::{TestApp, merged, spec, valid_event, valid_initiative, valid_metric, valid_program};
 
 /// A property's schema with `$ref` (enums) followed.
 fn resolved(schema: &Value) -> &Value {
@@ -66,10 +66,16 @@ fn cases(schema: &Value) -> Vec<Case> {
             add(json!(string_of(min as usize - 1, format)), false);
         }
         if let Some(pattern) = declared["pattern"].as_str() {
-            add(json!("a1-b2"), true);
-            // Outside the slug's shape, or, for text, a control character (ESC) in it.
-            let refused = if pattern == r"^[a-z0-9]+(-[a-z0-9]+)*$" { "A1--b2" } else { "a1\u{1B}b2" };
-            add(json!(refused), false);
+            if pattern == r"^[0-9]{7}[A-Z][0-9]$" {
+                // An NRMP code: its example, and one with the letter in lower case.
+                add(json!("1234140C0"), true);
+                add(json!("1234140c0"), false);
+            } else {
+                add(json!("a1-b2"), true);
+                // Outside the slug's shape, or, for text, a control character (ESC) in it.
+                let refused = if pattern == r"^[a-z0-9]+(-[a-z0-9]+)*$" { "A1--b2" } else { "a1\u{1B}b2" };
+                add(json!(refused), false);
+            }
         }
         if let Some(min) = declared["minimum"].as_i64() {
             add(json!(min), true);
@@ -102,10 +108,11 @@ async fn every_constrained_body_property_is_enforced_exactly_at_its_boundaries()
     // References at their lower boundary (1) must name existing records.
     app.create_program(json!({})).await;
     app.create_initiative(json!({})).await;
-    let resources: [(&str, &str, Value); 3] = [
+    let resources: [(&str, &str, Value); 4] = [
         ("/api/v1/programs", "NewProgram", valid_program()),
         ("/api/v1/initiatives", "NewInitiative", valid_initiative()),
         ("/api/v1/events", "NewEvent", valid_event()),
+        ("/api/v1/metrics", "NewMetric", valid_metric()),
     ];
     let mut checked = 0;
     for (path, schema_name, base) in resources {

@@ -5,9 +5,9 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, collections, count_rows, merged, spec, valid_event, valid_initiative, valid_program};
+use crate::support::{TestApp, collections, count_rows, merged, spec, valid, valid_program};
 
-const SINGLE_LINE: [(&str, &str); 11] = [
+const SINGLE_LINE: [(&str, &str); 13] = [
     ("programs", "name"),
     ("programs", "specialty"),
     ("programs", "department"),
@@ -19,22 +19,17 @@ const SINGLE_LINE: [(&str, &str); 11] = [
     ("events", "title"),
     ("events", "location_name"),
     ("events", "address"),
+    ("metrics", "label"),
+    ("metrics", "source_name"),
 ];
 
-const MULTI_LINE: [(&str, &str); 4] = [
+const MULTI_LINE: [(&str, &str); 5] = [
     ("programs", "description"),
     ("initiatives", "summary"),
     ("initiatives", "description"),
     ("events", "description"),
+    ("metrics", "source_quote"),
 ];
-
-fn valid(collection: &str) -> Value {
-    match collection {
-        "programs" => valid_program(),
-        "initiatives" => valid_initiative(),
-        _ => valid_event(),
-    }
-}
 
 /// Asserts a 422 naming only `field`, whose message says what is refused.
 #[track_caller]
@@ -184,13 +179,15 @@ async fn search_never_answers_500_whatever_q_holds() {
 fn the_spec_declares_the_text_patterns_the_server_enforces() {
     use rush_api::http::fields::{MULTI_LINE_PATTERN, SINGLE_LINE_PATTERN, is_multi_line_char, is_single_line_char};
     let schemas = &spec()["components"]["schemas"];
-    for name in ["NewProgram", "ProgramPatch", "NewInitiative", "InitiativePatch", "NewEvent", "EventPatch"] {
+    let names = ["NewProgram", "ProgramPatch", "NewInitiative", "InitiativePatch", "NewEvent", "EventPatch"];
+    for name in names.into_iter().chain(["NewMetric", "MetricPatch"]) {
         for (field, property) in schemas[name]["properties"].as_object().into_iter().flatten() {
             let is_string = property["type"] == "string" || property["type"] == json!(["string", "null"]);
-            if !is_string || property.get("format").is_some() || field == "slug" {
+            // Slugs and NRMP codes have patterns of their own (boundaries.rs checks them).
+            if !is_string || property.get("format").is_some() || ["slug", "nrmp_code"].contains(&field.as_str()) {
                 continue;
             }
-            let expected = if ["description", "summary"].contains(&field.as_str()) {
+            let expected = if ["description", "summary", "source_quote"].contains(&field.as_str()) {
                 MULTI_LINE_PATTERN
             } else {
                 SINGLE_LINE_PATTERN

@@ -4,7 +4,7 @@
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, assert_search_index_consistent, collections};
+use crate::support::{TestApp, assert_search_index_consistent, collections, valid};
 
 /// A database with varied records of every resource.
 async fn fixture() -> TestApp {
@@ -41,6 +41,16 @@ async fn fixture() -> TestApp {
     ];
     for event in events {
         app.create("events", &event).await;
+    }
+    let metrics = [
+        json!({"label": "Life expectancy gap", "value": 16, "unit": "years", "target_value": 8, "target_date": "2030-12-31", "initiative_id": initiative_ids[1], "source_name": "Diversity, Equity & Inclusion", "source_quote": "a 16-year life expectancy gap", "display_order": 20, "as_of": "2024-01-01"}),
+        json!({"label": "Residents and fellows", "value": 825, "unit": "people", "source_name": "Graduate Medical Education", "display_order": 10}),
+        json!({"label": "Programs", "value": 90, "unit": "count", "source_name": "Graduate Medical Education", "display_order": 10, "as_of": "2023-07-01", "source_quote": "our 90 residency_and fellowship programs"}),
+        json!({"label": "Gap reduction goal", "value": 50, "unit": "percent", "initiative_id": initiative_ids[1], "source_name": "Diversity, Equity & Inclusion", "display_order": 30}),
+        json!({"label": "années de service", "value": 20.5, "unit": "years", "initiative_id": initiative_ids[4], "source_name": "RUSH community health", "display_order": 0, "source_quote": "For over 20 years, RUSH"}),
+    ];
+    for metric in metrics {
+        app.create("metrics", &metric).await;
     }
     app
 }
@@ -90,6 +100,9 @@ async fn every_filter_returns_exactly_the_matching_records() {
             r["starts_at"].as_str() < Some("2027-02-01T00:00:00Z")
         }),
         ("events", "event_type=wellness&starts_after=2027-01-01T00:00:00Z", |r| r["event_type"] == "wellness"),
+        ("metrics", "unit=years", |r| r["unit"] == "years"),
+        ("metrics", "initiative_id=2", |r| r["initiative_id"] == 2),
+        ("metrics", "initiative_id=2&unit=percent", |r| r["initiative_id"] == 2 && r["unit"] == "percent"),
     ];
     for (collection, query, matches) in cases {
         let all = app.all(collection).await;
@@ -108,10 +121,11 @@ async fn every_filter_returns_exactly_the_matching_records() {
 #[actix_web::test]
 async fn every_sort_field_orders_both_ways_with_ties_by_id() {
     let app = fixture().await;
-    let fields: [(&str, &[&str]); 3] = [
+    let fields: [(&str, &[&str]); 4] = [
         ("programs", &["name", "specialty", "created_at", "updated_at"]),
         ("initiatives", &["name", "started_on", "created_at", "updated_at"]),
         ("events", &["starts_at", "title", "created_at", "updated_at"]),
+        ("metrics", &["display_order", "label", "as_of", "created_at", "updated_at"]),
     ];
     for (collection, sort_fields) in fields {
         for field in sort_fields {
@@ -146,6 +160,10 @@ async fn every_sort_field_orders_both_ways_with_ties_by_id() {
             "alpha Cardiology Fellowship"
         ]
     );
+    let (metrics, _, _) = page(&app, "metrics", "").await;
+    let order: Vec<(i64, i64)> =
+        metrics.iter().map(|m| (m["display_order"].as_i64().unwrap_or(-1), m["id"].as_i64().unwrap_or(-1))).collect();
+    assert_eq!(order, [(0, 5), (10, 2), (10, 3), (20, 1), (30, 4)], "display_order, ties by id");
     let (events, _, _) = page(&app, "events", "").await;
     let starts: Vec<&str> = events.iter().filter_map(|e| e["starts_at"].as_str()).collect();
     let mut sorted = starts.clone();
@@ -177,10 +195,19 @@ async fn q_is_a_case_insensitive_search_over_names_and_descriptions() {
         ("initiatives", "q=_", vec!["COVID-19 and Health Equity"]),
         ("events", "q=health", vec!["Spring Health Fair", "Health Equity Grand Rounds"]),
         ("events", "q=bring%20WATER", vec!["Wellness Walk"]),
+        ("metrics", "q=GAP", vec!["Life expectancy gap", "Gap reduction goal"]),
+        ("metrics", "q=16-year", vec!["Life expectancy gap"]),
+        ("metrics", "q=ANN%C3%89ES", vec!["années de service"]),
+        ("metrics", "q=residency_", vec!["Programs"]),
+        ("metrics", "q=_", vec!["Programs"]),
     ];
     for (collection, query, expected) in cases {
         let (data, meta, _) = page(&app, collection, query).await;
-        let key = if collection == "events" { "title" } else { "name" };
+        let key = match collection {
+            "events" => "title",
+            "metrics" => "label",
+            _ => "name",
+        };
         let mut got: Vec<&str> = data.iter().filter_map(|r| r[key].as_str()).collect();
         got.sort();
         let mut expected = expected;
@@ -335,11 +362,7 @@ async fn a_repeated_page_is_the_same_representation_until_a_write_changes_it() {
         assert_eq!(revalidated.header("etag"), Some(etag.clone()));
         assert_eq!(revalidated.header("link"), first.header("link"), "a 304 keeps the page's links");
 
-        let created = match collection {
-            "programs" => app.create_program(json!({})).await,
-            "initiatives" => app.create_initiative(json!({})).await,
-            _ => app.create_event(json!({})).await,
-        };
+        let created = app.create(collection, &valid(collection)).await;
         let after = app.send(TestRequest::get().uri(&path).insert_header(("If-None-Match", etag.clone()))).await;
         after.assert_status(200);
         assert_ne!(after.header("etag"), Some(etag), "{collection}: the write changed the page");

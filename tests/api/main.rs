@@ -14,6 +14,7 @@ mod hardening;
 mod idempotency;
 mod initiatives;
 mod lists;
+mod metrics;
 mod openapi;
 mod programs;
 mod public_internet;

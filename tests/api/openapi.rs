@@ -104,6 +104,7 @@ async fn every_documented_operation_is_routed_and_every_other_method_is_405() {
     app.create_program(serde_json::json!({})).await;
     app.create_initiative(serde_json::json!({})).await;
     app.create_event(serde_json::json!({})).await;
+    app.create_metric(serde_json::json!({})).await;
     let methods = [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE];
     for (path, item) in spec()["paths"].as_object().into_iter().flatten() {
         let concrete = path.replace("{id}", "1").replace("{code}", "not_found");

@@ -130,12 +130,17 @@ fn body_for(collection: &str, label: &str) -> Value {
             json!({"name": label, "program_type": "residency", "specialty": "Neurology", "campus": "rush_oak_park_hospital", "duration_years": 4})
         }
         "initiatives" => json!({"name": label, "category": "public_health"}),
+        "metrics" => json!({"label": label, "value": 1.5, "unit": "percent", "source_name": "Reliability"}),
         _ => json!({"title": label, "event_type": "wellness", "starts_at": "2027-06-01T10:00:00-05:00"}),
     }
 }
 
 fn label_field(collection: &str) -> &'static str {
-    if collection == "events" { "title" } else { "name" }
+    match collection {
+        "events" => "title",
+        "metrics" => "label",
+        _ => "name",
+    }
 }
 
 #[test]

@@ -128,6 +128,10 @@ impl TestApp {
         self.create("events", &merged(valid_event(), overrides)).await
     }
 
+    pub async fn create_metric(&self, overrides: Value) -> Value {
+        self.create("metrics", &merged(valid_metric(), overrides)).await
+    }
+
     /// Every record of a collection, read through the API.
     pub async fn all(&self, collection: &str) -> Vec<Value> {
         let mut records = Vec::new();
@@ -171,6 +175,26 @@ pub fn valid_program() -> Value {
 
 pub fn valid_initiative() -> Value {
     json!({"name": "West Side United", "category": "partnership"})
+}
+
+pub fn valid_metric() -> Value {
+    json!({
+        "label": "Residents and fellows",
+        "value": 825,
+        "unit": "people",
+        "source_name": "Graduate Medical Education"
+    })
+}
+
+/// A valid create body of `collection` with nothing optional.
+pub fn valid(collection: &str) -> Value {
+    match collection {
+        "programs" => valid_program(),
+        "initiatives" => valid_initiative(),
+        "events" => valid_event(),
+        "metrics" => valid_metric(),
+        other => panic!("no valid body for {other}"),
+    }
 }
 
 pub fn valid_event() -> Value {

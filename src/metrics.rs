@@ -1,0 +1,6 @@
+//! Figures ("By the Numbers") with their sources.
+
+pub mod api;
+pub mod handlers;
+pub mod model;
+pub mod store;
