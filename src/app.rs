@@ -17,7 +17,7 @@ use crate::http::conditional::EtagCache;
 use crate::http::encoding::CompressedCache;
 use crate::http::guard;
 use crate::http::middleware;
-use crate::http::rate_limit::{RateLimitConfig, RateLimiter};
+use crate::http::rate_limit::{RateLimitConfig, RateLimiter, SubmissionLimit};
 use crate::http::rendered::{Flights, Rendered, RenderedCache};
 use crate::http::respond;
 use crate::{openapi, routes};
@@ -52,6 +52,8 @@ pub struct AppState {
     pub compressed: Arc<CompressedCache>,
     /// Every client's rate-limit buckets.
     pub rate_limiter: Arc<RateLimiter>,
+    /// Each client IP's allowance of public event request submissions.
+    pub submissions: Arc<SubmissionLimit>,
     /// The last readiness probe's outcome, reused for a second.
     pub readiness: Arc<crate::health::Readiness>,
 }
@@ -68,12 +70,14 @@ impl AppState {
             etags: Arc::default(),
             compressed: Arc::default(),
             rate_limiter: Arc::new(RateLimiter::new(&RateLimitConfig::off())),
+            submissions: Arc::new(SubmissionLimit::per_hour(0)),
             readiness: Arc::default(),
         }
     }
 
     pub fn with_rate_limits(mut self, limits: &RateLimitConfig) -> AppState {
         self.rate_limiter = Arc::new(RateLimiter::new(limits));
+        self.submissions = Arc::new(SubmissionLimit::per_hour(limits.submissions_per_hour));
         self
     }
 }

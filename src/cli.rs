@@ -9,7 +9,13 @@ use clap::{Parser, Subcommand};
 use crate::app::{self, AppState};
 use crate::config::Config;
 use crate::db::Db;
+use crate::tokens::Scope;
+use crate::wire::WireEnum;
 use crate::{openapi, seed, tokens};
+
+fn parse_scope(text: &str) -> Result<Scope, String> {
+    Scope::parse(text).ok_or_else(|| format!("'{text}' is not a scope; the scopes are content and requests"))
+}
 
 #[derive(Debug, Parser)]
 #[command(name = "rush-api", version, about = "RUSH programs, initiatives and events as a JSON REST API.")]
@@ -41,6 +47,19 @@ pub enum Command {
     },
     /// Print the OpenAPI document (the same bytes as GET /openapi.json).
     Openapi,
+    /// Manage community event requests.
+    Requests {
+        #[command(subcommand)]
+        action: RequestsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RequestsCommand {
+    /// Erase now the contact details of every event request whose event ended more than
+    /// EVENT_REQUEST_RETENTION_DAYS ago (`serve` does it at start and every 24 hours), and print
+    /// how many.
+    Purge,
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,8 +70,13 @@ pub enum TokenCommand {
         /// A unique name for the token, e.g. the integration that will use it.
         #[arg(long)]
         name: String,
+        /// What the token may do; repeat for several: `content` (writes to programs,
+        /// initiatives, events and metrics) and `requests` (reading and managing event
+        /// requests). Default: `content`.
+        #[arg(long = "scope", value_name = "SCOPE", value_parser = parse_scope)]
+        scopes: Vec<Scope>,
     },
-    /// List token names and creation times (never the tokens).
+    /// List token names, scopes and creation times (never the tokens).
     List,
     /// Revoke the token named NAME, effective at once.
     Revoke {
@@ -91,6 +115,12 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             Command::Serve { no_seed } => serve(config, no_seed).await,
             Command::Token { action } => token(config, action).await,
             Command::Backup { path } => backup(config, path).await,
+            Command::Requests { action: RequestsCommand::Purge } => {
+                let db = Db::open(&config.database_path).map_err(database_error)?;
+                let erased = purge_requests(&db, config.retention_days).await.map_err(runtime)?;
+                println!("Erased the contact details of {erased} event request{}.", if erased == 1 { "" } else { "s" });
+                Ok(())
+            }
             Command::Openapi => Ok(()),
         }
     })
@@ -108,16 +138,39 @@ async fn serve(config: Config, no_seed: bool) -> Result<(), Failure> {
         .map_err(|error| runtime(format!("cannot listen on {}: {error}", config.bind_address)))?;
     let address = listener.local_addr().map_err(runtime)?;
     log::info!("listening on http://{address}");
+    let erased = purge_requests(&db, config.retention_days).await.map_err(runtime)?;
+    log::info!("erased the contact details of {erased} event requests past retention");
+    let purging = db.clone();
+    actix_web::rt::spawn(async move {
+        let mut daily = actix_web::rt::time::interval(PURGE_EVERY);
+        // The first tick is at once: the purge at start just ran.
+        daily.tick().await;
+        loop {
+            daily.tick().await;
+            match purge_requests(&purging, config.retention_days).await {
+                Ok(erased) => log::info!("erased the contact details of {erased} event requests past retention"),
+                Err(error) => log::error!("the daily purge of event requests failed: {error}"),
+            }
+        }
+    });
     let state = AppState::new(db, config.cors_origins).with_rate_limits(&config.rate_limits);
     app::run(listener, state).await.map_err(runtime)?;
     log::info!("stopped");
     Ok(())
 }
 
+/// How often `serve` erases the contact details of event requests past retention.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+async fn purge_requests(db: &Db, retention_days: u32) -> Result<usize, crate::error::AppError> {
+    db.write(move |conn, now| crate::event_requests::store::purge(conn, now, retention_days)).await
+}
+
 async fn token(config: Config, action: TokenCommand) -> Result<(), Failure> {
     let db = Db::open(&config.database_path).map_err(database_error)?;
     match action {
-        TokenCommand::Create { name } => {
+        TokenCommand::Create { name, scopes } => {
+            let scopes = if scopes.is_empty() { vec![Scope::Content] } else { scopes };
             let length = name.chars().count();
             if !(1..=100).contains(&length) || name.chars().any(char::is_control) {
                 return Err(Failure::Usage("--name must be 1 to 100 characters without control characters".to_owned()));
@@ -125,20 +178,26 @@ async fn token(config: Config, action: TokenCommand) -> Result<(), Failure> {
             let secret = tokens::generate().map_err(runtime)?;
             let stored = secret.clone();
             let created_name = name.clone();
-            let created =
-                db.write(move |conn, now| tokens::create(conn, &created_name, &stored, now)).await.map_err(runtime)?;
+            let granted = scopes.clone();
+            let created = db
+                .write(move |conn, now| tokens::create(conn, &created_name, &stored, &granted, now))
+                .await
+                .map_err(runtime)?;
             if !created {
                 return Err(Failure::Usage(format!(
                     "a token named '{name}' already exists; revoke it first or pick another name"
                 )));
             }
-            println!("Created token '{name}'. It is shown only this once; store it now:");
+            println!(
+                "Created token '{name}' with scope {}. It is shown only this once; store it now:",
+                tokens::format_scopes(&scopes).replace(' ', " and ")
+            );
             println!("{secret}");
         }
         TokenCommand::List => {
             let list = db.read(tokens::list).await.map_err(runtime)?;
             for token in list {
-                println!("{}\t{}", token.name, crate::clock::format_micros(token.created_at));
+                println!("{}\t{}\t{}", token.name, token.scopes, crate::clock::format_micros(token.created_at));
             }
         }
         TokenCommand::Revoke { name } => {

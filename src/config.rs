@@ -7,6 +7,8 @@ use crate::http::rate_limit::{RateLimitConfig, parse_trusted_proxies};
 
 pub const DEFAULT_DATABASE_URL: &str = "rush-api.sqlite3";
 pub const DEFAULT_BIND_ADDRESS: &str = "127.0.0.1:8080";
+/// Days after an event request's event before its contact details are erased.
+pub const DEFAULT_RETENTION_DAYS: u32 = 365;
 
 /// Which browser origins may call the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +28,8 @@ pub struct Config {
     pub bind_address: SocketAddr,
     pub cors_origins: CorsOrigins,
     pub rate_limits: RateLimitConfig,
+    /// Days after an event request's event ends before its contact details are erased.
+    pub retention_days: u32,
 }
 
 /// Every bad variable, each with why.
@@ -68,34 +72,48 @@ impl Config {
             .map_err(|why| problems.push(format!("CORS_ALLOWED_ORIGINS {why}")))
             .ok();
 
-        let mut per_minute = |name: &str, default: u32| {
+        let mut whole = |name: &str, default: u32, what: &str| {
             let text = lookup(name).unwrap_or_else(|| default.to_string());
-            text.trim()
-                .parse::<u32>()
-                .map_err(|_| {
-                    problems.push(format!(
-                        "{name} must be a whole number of requests per minute (0 turns the limit off), not '{text}'"
-                    ))
-                })
-                .ok()
+            text.trim().parse::<u32>().map_err(|_| problems.push(format!("{name} must be {what}, not '{text}'"))).ok()
         };
-        let per_ip_per_minute = per_minute("RATE_LIMIT_PER_MINUTE", RateLimitConfig::DEFAULT_PER_IP);
-        let per_token_per_minute = per_minute("RATE_LIMIT_TOKEN_PER_MINUTE", RateLimitConfig::DEFAULT_PER_TOKEN);
+        let per_minute = "a whole number of requests per minute (0 turns the limit off)";
+        let per_ip_per_minute = whole("RATE_LIMIT_PER_MINUTE", RateLimitConfig::DEFAULT_PER_IP, per_minute);
+        let per_token_per_minute = whole("RATE_LIMIT_TOKEN_PER_MINUTE", RateLimitConfig::DEFAULT_PER_TOKEN, per_minute);
+        let submissions_per_hour = whole(
+            "EVENT_REQUEST_RATE_LIMIT_PER_HOUR",
+            RateLimitConfig::DEFAULT_SUBMISSIONS_PER_HOUR,
+            "a whole number of submissions per hour (0 turns the limit off)",
+        );
+        let retention_days =
+            whole("EVENT_REQUEST_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, "a whole number of days (at least 1)")
+                .filter(|days| {
+                    *days >= 1 || {
+                        problems.push("EVENT_REQUEST_RETENTION_DAYS must be at least 1".to_owned());
+                        false
+                    }
+                });
         let trusted_proxies = parse_trusted_proxies(&lookup("TRUSTED_PROXIES").unwrap_or_default())
             .map_err(|why| {
                 problems.push(format!("TRUSTED_PROXIES must be comma-separated IP addresses or CIDR ranges: {why}"))
             })
             .ok();
-        let rate_limits = match (per_ip_per_minute, per_token_per_minute, trusted_proxies) {
-            (Some(per_ip_per_minute), Some(per_token_per_minute), Some(trusted_proxies)) => {
-                Some(RateLimitConfig { per_ip_per_minute, per_token_per_minute, trusted_proxies })
+        let rate_limits = match (per_ip_per_minute, per_token_per_minute, trusted_proxies, submissions_per_hour) {
+            (
+                Some(per_ip_per_minute),
+                Some(per_token_per_minute),
+                Some(trusted_proxies),
+                Some(submissions_per_hour),
+            ) => {
+                Some(RateLimitConfig { per_ip_per_minute, per_token_per_minute, trusted_proxies, submissions_per_hour })
             }
             _ => None,
         };
 
-        match (database_path, bind_address, cors_origins, rate_limits) {
-            (Some(database_path), Some(bind_address), Some(cors_origins), Some(rate_limits)) if problems.is_empty() => {
-                Ok(Config { database_path, bind_address, cors_origins, rate_limits })
+        match (database_path, bind_address, cors_origins, rate_limits, retention_days) {
+            (Some(database_path), Some(bind_address), Some(cors_origins), Some(rate_limits), Some(retention_days))
+                if problems.is_empty() =>
+            {
+                Ok(Config { database_path, bind_address, cors_origins, rate_limits, retention_days })
             }
             _ => Err(ConfigError(problems)),
         }
@@ -223,8 +241,14 @@ mod tests {
         let limits = self::config(&[]).map(|c| c.rate_limits).map_err(|e| e.to_string());
         assert_eq!(
             limits,
-            Ok(RateLimitConfig { per_ip_per_minute: 3_000, per_token_per_minute: 12_000, trusted_proxies: Vec::new() })
+            Ok(RateLimitConfig {
+                per_ip_per_minute: 3_000,
+                per_token_per_minute: 12_000,
+                trusted_proxies: Vec::new(),
+                submissions_per_hour: 5
+            })
         );
+        assert_eq!(self::config(&[]).map(|c| c.retention_days).ok(), Some(365));
     }
 
     #[test]
@@ -237,6 +261,8 @@ mod tests {
             ("RATE_LIMIT_PER_MINUTE", "-1"),
             ("RATE_LIMIT_TOKEN_PER_MINUTE", "lots"),
             ("TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal"),
+            ("EVENT_REQUEST_RATE_LIMIT_PER_HOUR", "five"),
+            ("EVENT_REQUEST_RETENTION_DAYS", "0"),
         ])
         .err()
         .map(|e| e.to_string())
@@ -249,6 +275,8 @@ mod tests {
             "RATE_LIMIT_PER_MINUTE",
             "RATE_LIMIT_TOKEN_PER_MINUTE",
             "TRUSTED_PROXIES",
+            "EVENT_REQUEST_RATE_LIMIT_PER_HOUR",
+            "EVENT_REQUEST_RETENTION_DAYS",
         ] {
             assert!(error.contains(name), "{name} missing from {error}");
         }

@@ -101,6 +101,14 @@ problem_codes! {
         explanation: "Writes (POST, PATCH, DELETE) need `Authorization: Bearer <token>` with a token from `rush-api token create` that has not been revoked. Reads need no token.",
         example: "This operation needs an `Authorization: Bearer <token>` header with a valid token.",
     },
+    /// 403: the token is valid but lacks the scope the operation needs; `WWW-Authenticate` names it.
+    InsufficientScope {
+        code: "insufficient_scope",
+        status: FORBIDDEN,
+        title: "Insufficient scope",
+        explanation: "The token is valid but was not given the scope this operation needs (`content` for writes to programs, initiatives, events and metrics; `requests` for event requests; both to turn a request into an event). `WWW-Authenticate` names the scope. Create a token with it: `rush-api token create --name NAME --scope content --scope requests`.",
+        example: "This operation needs a token with the scope 'requests'.",
+    },
     /// 404: no such record or route.
     NotFound {
         code: "not_found",
@@ -149,6 +157,30 @@ problem_codes! {
         title: "NRMP code already taken",
         explanation: "Another program already has the `nrmp_code` you gave; an NRMP code names one program. Check the code, or clear it on the other program first.",
         example: "The NRMP code '1234140C0' is already used by another program.",
+    },
+    /// 409: the event request's status cannot change this way.
+    InvalidTransition {
+        code: "invalid_transition",
+        status: CONFLICT,
+        title: "Invalid transition",
+        explanation: "An event request's status moves only along its workflow: submitted to in_review, accepted or declined; in_review to accepted or declined; declined back to in_review; a requester may withdraw while it is submitted or in_review. Read the request's current `status` and choose a transition from it.",
+        example: "An event request that is accepted cannot become withdrawn.",
+    },
+    /// 409: the same request was submitted within the last 24 hours.
+    DuplicateRequest {
+        code: "duplicate_request",
+        status: CONFLICT,
+        title: "Duplicate request",
+        explanation: "A request with the same contact email, event title and start was submitted within the last 24 hours. Follow that one with its status link instead of submitting again.",
+        example: "The same request was submitted within the last 24 hours.",
+    },
+    /// 409: the event request already has its event.
+    EventAlreadyCreated {
+        code: "event_already_created",
+        status: CONFLICT,
+        title: "Event already created",
+        explanation: "The event request already has an event (`event_id`); a request becomes at most one event. Edit that event instead.",
+        example: "Event request 7 already has event 42.",
     },
     /// 409: a request with the same `Idempotency-Key` is still being processed.
     IdempotencyKeyInUse {
@@ -338,6 +370,8 @@ pub enum AppError {
     /// 409: the record is still referenced by `events` events and, for a resource that metrics
     /// can reference, `metrics` metrics (`None` for other resources).
     StillReferenced { resource: &'static str, events: i64, metrics: Option<i64> },
+    /// 403: the token lacks `scope` (space-separated when several are needed).
+    InsufficientScope { scope: &'static str },
     /// Anything else: logged once with its cause chain; the client sees `internal` and the request id.
     Internal(Box<dyn std::error::Error + Send + Sync>),
 }
@@ -384,6 +418,7 @@ impl AppError {
             AppError::Validation(_) => ProblemCode::ValidationFailed,
             AppError::MethodNotAllowed { .. } => ProblemCode::MethodNotAllowed,
             AppError::StillReferenced { .. } => ProblemCode::StillReferenced,
+            AppError::InsufficientScope { .. } => ProblemCode::InsufficientScope,
             AppError::Internal(_) => ProblemCode::Internal,
         }
     }
@@ -416,6 +451,11 @@ impl AppError {
                 );
                 referencing = (Some(*events), *metrics);
                 (detail, None)
+            }
+            AppError::InsufficientScope { scope } => {
+                let scopes = scope.split(' ').map(|s| format!("'{s}'")).collect::<Vec<_>>().join(" and ");
+                let noun = if scope.contains(' ') { "scopes" } else { "scope" };
+                (format!("This operation needs a token with the {noun} {scopes}."), None)
             }
             // The cause goes to the log, never to the client.
             AppError::Internal(_) => (code.example_detail().to_owned(), None),
@@ -464,6 +504,10 @@ impl ResponseError for AppError {
         match self {
             AppError::Client { code: ProblemCode::Unauthorized, .. } => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"rush-api\""));
+            }
+            AppError::InsufficientScope { scope } => {
+                let challenge = format!("Bearer realm=\"rush-api\", error=\"insufficient_scope\", scope=\"{scope}\"");
+                response.insert_header((header::WWW_AUTHENTICATE, challenge));
             }
             AppError::MethodNotAllowed { allow, .. } => {
                 response.insert_header((header::ALLOW, *allow));

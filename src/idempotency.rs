@@ -178,20 +178,83 @@ where
         .await;
     match outcome {
         Ok((representation, location)) => Ok(representation.created(location)),
-        Err(error) => {
-            // Nothing was created: free the key, so that the client can fix the request and retry.
-            let releasing = key;
-            let released = db
-                .write(move |conn, _| {
-                    diesel::delete(idempotency_keys::table.find((releasing.token_id, &releasing.key))).execute(conn)?;
-                    Ok(())
-                })
-                .await;
-            if let Err(release_error) = released {
-                log::warn!("could not release an idempotency key: {release_error}");
-            }
-            Err(error)
-        }
+        Err(error) => Err(release(db, key, error).await),
+    }
+}
+
+/// Frees the key of a create that failed (nothing was created), so that the client can fix the
+/// request and retry; returns the create's error.
+async fn release(db: &Db, key: Idempotent, error: AppError) -> AppError {
+    let released = db
+        .write(move |conn, _| {
+            diesel::delete(idempotency_keys::table.find((key.token_id, &key.key))).execute(conn)?;
+            Ok(())
+        })
+        .await;
+    if let Err(release_error) = released {
+        log::warn!("could not release an idempotency key: {release_error}");
+    }
+    error
+}
+
+/// The key owner of requests sent without a token (public submissions). Token ids start at 1.
+pub const ANONYMOUS: i64 = 0;
+
+/// What a create whose answer carries a secret returns: the body, its `Location`, and the new
+/// record's id (what is stored for replays instead of the answer).
+pub struct SecretCreated<T> {
+    pub body: T,
+    pub location: String,
+    pub id: i64,
+}
+
+/// Like `create`, for a create whose answer carries a secret shown once (an event request's
+/// status link): what is kept for retries is the new record's id, never the answer, and a replay
+/// gets an answer from `reissue`, which gives the record a new secret (the earlier one, which the
+/// client evidently did not receive, stops working).
+pub async fn create_with_secret<T, F, R>(
+    db: &Db,
+    key: Option<Idempotent>,
+    mut create: F,
+    mut reissue: R,
+) -> Result<HttpResponse, AppError>
+where
+    T: serde::Serialize + Send + 'static,
+    F: FnMut(&mut Conn, Micros) -> Result<SecretCreated<T>, AppError> + Send + 'static,
+    R: FnMut(&mut Conn, i64) -> Result<SecretCreated<T>, AppError> + Send + 'static,
+{
+    let Some(key) = key else {
+        let created = db.write(create).await?;
+        return Ok(Representation::of(&created.body)?.created(created.location));
+    };
+    let reserving = key.clone();
+    if let Reservation::Replay(stored) = db.write(move |conn, now| reserve(conn, &reserving, now)).await? {
+        let id =
+            stored.location.parse::<i64>().map_err(|_| AppError::internal("a stored record id is not a number"))?;
+        let created = db.write(move |conn, _now| reissue(conn, id)).await?;
+        let mut response = Representation::of(&created.body)?.created(created.location);
+        response
+            .headers_mut()
+            .insert(header::HeaderName::from_static("idempotent-replayed"), header::HeaderValue::from_static("true"));
+        return Ok(response);
+    }
+    let storing = key.clone();
+    let outcome = db
+        .write(move |conn, now| {
+            let created = create(conn, now)?;
+            diesel::update(idempotency_keys::table.find((storing.token_id, &storing.key)))
+                .set((
+                    idempotency_keys::response_status.eq(i32::from(StatusCode::CREATED.as_u16())),
+                    idempotency_keys::response_location.eq(created.id.to_string()),
+                    idempotency_keys::response_body.eq(Vec::<u8>::new()),
+                ))
+                .execute(conn)?;
+            Ok(created)
+        })
+        .await;
+    match outcome {
+        Ok(created) => Ok(Representation::of(&created.body)?.created(created.location)),
+        Err(error) => Err(release(db, key, error).await),
     }
 }
 

@@ -16,6 +16,8 @@ pub mod deletions;
 pub mod docs;
 /// The one error type and its problem+json rendering.
 pub mod error;
+/// Community event requests: public intake and staff review.
+pub mod event_requests;
 /// Events.
 pub mod events;
 /// Liveness and readiness.

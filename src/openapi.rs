@@ -12,14 +12,15 @@ use utoipa::openapi::{Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{AppError, FieldError, PROBLEM_JSON, Problem, ProblemCode};
-use crate::{deletions, events, health, initiatives, metrics, problems, programs};
+use crate::{deletions, event_requests, events, health, initiatives, metrics, problems, programs};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "RUSH API",
         description = "Residency and fellowship programs, community health initiatives, events and the figures quoted about them (with their sources) of RUSH University System for Health.\n\n\
-Reads are public. Writes need `Authorization: Bearer <token>` (tokens come from `rush-api token create`).\n\n\
+Reads are public. Writes need `Authorization: Bearer <token>` (tokens come from `rush-api token create`) with the scope `content`; event requests are submitted without a token and reviewed with the scope `requests`. \
+A valid token without the needed scope gets 403 `insufficient_scope` and `WWW-Authenticate: Bearer error=\"insufficient_scope\", scope=\"...\"`; each operation names its scopes in its `security` requirement and its description.\n\n\
 Every error is `application/problem+json` (RFC 9457) with a stable `code`; a 422 lists every invalid field or parameter in `errors` (at most 50; `detail` gives the total). \
 Every response carries `X-Request-Id` (the client's own, when it sends one of 1 to 128 visible ASCII characters) and `X-Content-Type-Options: nosniff`.\n\n\
 Conventions: JSON bodies with `snake_case` fields; ids are positive integers, never reused; timestamps are RFC 3339 and must carry an offset (output is UTC with microseconds); \
@@ -57,6 +58,14 @@ and either tag works in `If-None-Match` and `If-Match`.",
         metrics::handlers::get_metric,
         metrics::handlers::update_metric,
         metrics::handlers::delete_metric,
+        event_requests::handlers::submit_event_request,
+        event_requests::handlers::get_event_request_status,
+        event_requests::handlers::withdraw_event_request,
+        event_requests::handlers::list_event_requests,
+        event_requests::handlers::get_event_request,
+        event_requests::handlers::update_event_request,
+        event_requests::handlers::create_event_from_request,
+        event_requests::handlers::delete_event_request,
         deletions::list_deletions,
         problems::list_problems,
         problems::get_problem,
@@ -68,6 +77,7 @@ and either tag works in `If-None-Match` and `If-Match`.",
         (name = "programs", description = "Residency, fellowship and allied-health training programs."),
         (name = "initiatives", description = "Community health initiatives and programs of work."),
         (name = "events", description = "Health fairs, community, networking, wellness, recruitment, education and volunteer events."),
+        (name = "event requests", description = "Community organizations ask RUSH to take part in their events: anyone submits, the requester follows a private status link, staff (scope `requests`) review. Contact details are personal data: only the requester and staff see them."),
         (name = "metrics", description = "Figures (\"By the Numbers\") as the public pages state them, each with its source."),
         (name = "change feed", description = "What mirrors need besides `updated_since` on the lists: the records deleted since a point in time."),
         (name = "operations", description = "Liveness and readiness for load balancers and orchestrators."),
@@ -89,7 +99,7 @@ impl Modify for Contract {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("A write token from `rush-api token create`."))
+                    .description(Some("A token from `rush-api token create --scope content|requests`. The scopes each operation needs are listed in its security requirement: `content` for writes to programs, initiatives, events and metrics; `requests` for event requests."))
                     .build(),
             ),
         );
@@ -130,16 +140,27 @@ impl Modify for Contract {
             ];
             for (operation, kind) in operations {
                 let Some(operation) = operation.as_mut() else { continue };
-                if kind == Kind::Read {
-                    // Reads are public: an empty list declares that no scheme applies.
+                // An operation that declares no token is public: an empty list says that no
+                // scheme applies. The others name the scopes they need.
+                let scopes = required_scopes(operation);
+                if scopes.is_empty() {
                     operation.security = Some(Vec::new());
-                    if is_api {
-                        document_revalidation(operation);
-                        add_header_parameter(operation, if_none_match_parameter());
-                    }
+                } else {
+                    let named = scopes.iter().map(|scope| format!("`{scope}`")).collect::<Vec<_>>().join(" and ");
+                    let noun = if scopes.len() == 1 { "scope" } else { "scopes" };
+                    let description = operation.description.get_or_insert_with(String::new);
+                    description.push_str(&format!(
+                        "\n\nNeeds `Authorization: Bearer <token>` with a token that has the {noun} {named}: 401 without a valid token, 403 `insufficient_scope` when a scope is missing."
+                    ));
+                }
+                if kind == Kind::Read && is_api && !path.starts_with(REQUESTS_PATH) {
+                    document_revalidation(operation);
+                }
+                if kind == Kind::Read && is_api {
+                    add_header_parameter(operation, if_none_match_parameter());
                 }
                 tighten_header_parameters(operation);
-                for code in problem_codes(path, kind, is_record, is_api, limited) {
+                for code in problem_codes(path, kind, is_record, is_api, limited, !scopes.is_empty()) {
                     add_problem(operation, code);
                 }
                 for response in operation.responses.responses.values_mut() {
@@ -153,6 +174,18 @@ impl Modify for Contract {
             }
         }
         remove_unreferenced_problems(openapi);
+        require_distinct_support(openapi);
+    }
+}
+
+/// `requested_support` holds distinct values: `uniqueItems`, which utoipa's derive cannot state.
+fn require_distinct_support(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::Schema;
+    let Some(components) = openapi.components.as_mut() else { return };
+    if let Some(RefOr::T(Schema::Object(request))) = components.schemas.get_mut("NewEventRequest")
+        && let Some(RefOr::T(Schema::Array(support))) = request.properties.get_mut("requested_support")
+    {
+        support.unique_items = true;
     }
 }
 
@@ -164,12 +197,41 @@ enum Kind {
     Delete,
 }
 
+/// The event requests' paths: private answers, and their own problems.
+const REQUESTS_PATH: &str = "/api/v1/event-requests";
+
+/// The scopes an operation's security requirement names (none for a public operation).
+fn required_scopes(operation: &Operation) -> Vec<String> {
+    let declared = serde_json::to_value(&operation.security).unwrap_or_default();
+    let mut scopes: Vec<String> = declared
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|requirement| requirement.get("bearer"))
+        .filter_map(serde_json::Value::as_array)
+        .flatten()
+        .filter_map(|scope| scope.as_str().map(str::to_owned))
+        .collect();
+    scopes.dedup();
+    scopes
+}
+
 /// The problem codes an operation can answer with, in the order RFC 9110 §13.2.1 checks them.
-fn problem_codes(path: &str, kind: Kind, is_record: bool, is_api: bool, limited: bool) -> Vec<ProblemCode> {
+fn problem_codes(
+    path: &str,
+    kind: Kind,
+    is_record: bool,
+    is_api: bool,
+    limited: bool,
+    secured: bool,
+) -> Vec<ProblemCode> {
     let resource = crate::resources::for_path(path);
-    let has_slug = resource.is_some_and(|resource| resource.has_slug);
+    let conflicts = resource.map_or(&[][..], |resource| resource.write_conflicts);
     let referenced = resource.is_some_and(|resource| resource.referenced);
-    let searched = matches!(path, "/api/v1/programs" | "/api/v1/initiatives" | "/api/v1/events" | "/api/v1/events.ics");
+    let searched = resource.is_some_and(|resource| resource.path == path) || path == "/api/v1/events.ics";
+    if path.starts_with(REQUESTS_PATH) {
+        return request_problem_codes(path, kind, secured);
+    }
     // Before routing, every operation checks its request target and that a GET or DELETE carries
     // no body; then the client's rate limit.
     let mut codes = vec![ProblemCode::UriTooLong];
@@ -189,8 +251,8 @@ fn problem_codes(path: &str, kind: Kind, is_record: bool, is_api: bool, limited:
         }
         return codes;
     }
-    if kind != Kind::Read {
-        codes.push(ProblemCode::Unauthorized);
+    if secured {
+        codes.extend([ProblemCode::Unauthorized, ProblemCode::InsufficientScope]);
     }
     if matches!(kind, Kind::Create | Kind::Update) {
         codes.extend([
@@ -211,7 +273,7 @@ fn problem_codes(path: &str, kind: Kind, is_record: bool, is_api: bool, limited:
         codes.extend([ProblemCode::IdempotencyKeyInUse, ProblemCode::IdempotencyKeyReused]);
     }
     match kind {
-        Kind::Create | Kind::Update if has_slug => codes.push(ProblemCode::SlugTaken),
+        Kind::Create | Kind::Update => codes.extend(conflicts),
         Kind::Delete if referenced => codes.push(ProblemCode::StillReferenced),
         _ => {}
     }
@@ -219,6 +281,54 @@ fn problem_codes(path: &str, kind: Kind, is_record: bool, is_api: bool, limited:
     codes.push(ProblemCode::Internal);
     codes.push(ProblemCode::NotReady);
     if searched && kind == Kind::Read {
+        codes.push(ProblemCode::QueryTooCostly);
+    }
+    codes
+}
+
+/// The problems of the event requests' operations, in the order they are checked.
+fn request_problem_codes(path: &str, kind: Kind, secured: bool) -> Vec<ProblemCode> {
+    let mut codes = vec![ProblemCode::UriTooLong];
+    if matches!(kind, Kind::Read | Kind::Delete) {
+        codes.push(ProblemCode::BodyNotAllowed);
+    }
+    codes.push(ProblemCode::RateLimited);
+    if secured {
+        codes.extend([ProblemCode::Unauthorized, ProblemCode::InsufficientScope]);
+    }
+    let takes_body = matches!(kind, Kind::Update) || (kind == Kind::Create && !path.ends_with("/withdraw"));
+    if takes_body {
+        codes.extend([
+            ProblemCode::MalformedJson,
+            ProblemCode::BadRequest,
+            ProblemCode::RequestTimeout,
+            ProblemCode::PayloadTooLarge,
+            ProblemCode::UnsupportedMediaType,
+        ]);
+    }
+    if path.contains('{') {
+        codes.push(ProblemCode::NotFound);
+    }
+    if matches!(kind, Kind::Update | Kind::Delete) {
+        codes.push(ProblemCode::PreconditionFailed);
+    }
+    if path == REQUESTS_PATH && kind == Kind::Create {
+        codes.extend([
+            ProblemCode::IdempotencyKeyInUse,
+            ProblemCode::IdempotencyKeyReused,
+            ProblemCode::DuplicateRequest,
+        ]);
+    }
+    if path.ends_with("/withdraw") || kind == Kind::Update || path.ends_with("/event") {
+        codes.push(ProblemCode::InvalidTransition);
+    }
+    if path.ends_with("/event") {
+        codes.push(ProblemCode::EventAlreadyCreated);
+    }
+    codes.push(ProblemCode::ValidationFailed);
+    codes.push(ProblemCode::Internal);
+    codes.push(ProblemCode::NotReady);
+    if path == REQUESTS_PATH && kind == Kind::Read {
         codes.push(ProblemCode::QueryTooCostly);
     }
     codes

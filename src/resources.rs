@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::clock::Micros;
 use crate::db::Conn;
-use crate::error::AppError;
+use crate::error::{AppError, ProblemCode};
 use crate::wire_enum;
 use crate::{events, initiatives, metrics, programs};
 
@@ -27,8 +27,8 @@ pub struct Resource {
     pub table: &'static str,
     /// Its collection URL; records are at `<path>/{id}`.
     pub path: &'static str,
-    /// Records have a unique `slug` (so creates and updates can be 409 `slug_taken`).
-    pub has_slug: bool,
+    /// The 409s a create or update can answer: the unique fields it may clash on.
+    pub write_conflicts: &'static [ProblemCode],
     /// Other records reference its records (so deleting one can be 409 `still_referenced`).
     pub referenced: bool,
     /// Creates one record of the bundled dataset, given as the API's create body (references by
@@ -42,7 +42,7 @@ pub const RESOURCES: &[Resource] = &[
         collection: Collection::Programs,
         table: "programs",
         path: "/api/v1/programs",
-        has_slug: true,
+        write_conflicts: &[ProblemCode::SlugTaken, ProblemCode::NrmpCodeTaken],
         referenced: true,
         load_bundled: programs::store::load_bundled,
     },
@@ -50,7 +50,7 @@ pub const RESOURCES: &[Resource] = &[
         collection: Collection::Initiatives,
         table: "initiatives",
         path: "/api/v1/initiatives",
-        has_slug: true,
+        write_conflicts: &[ProblemCode::SlugTaken],
         referenced: true,
         load_bundled: initiatives::store::load_bundled,
     },
@@ -58,7 +58,7 @@ pub const RESOURCES: &[Resource] = &[
         collection: Collection::Events,
         table: "events",
         path: "/api/v1/events",
-        has_slug: false,
+        write_conflicts: &[],
         referenced: false,
         load_bundled: events::store::load_bundled,
     },
@@ -66,7 +66,7 @@ pub const RESOURCES: &[Resource] = &[
         collection: Collection::Metrics,
         table: "metrics",
         path: "/api/v1/metrics",
-        has_slug: true,
+        write_conflicts: &[ProblemCode::SlugTaken],
         referenced: false,
         load_bundled: metrics::store::load_bundled,
     },

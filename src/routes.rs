@@ -6,6 +6,10 @@ use actix_web::Resource;
 use actix_web::http::Method;
 use actix_web::web::{self, delete, get, head, patch, post};
 
+use crate::event_requests::handlers::{
+    create_event_from_request, delete_event_request, get_event_request, get_event_request_status, list_event_requests,
+    submit_event_request, update_event_request, withdraw_event_request,
+};
 use crate::events::handlers::{
     create_event, delete_event, get_event, get_event_ics, get_event_jsonld, list_events, list_events_ics, update_event,
 };
@@ -90,6 +94,30 @@ pub fn configure(config: &mut web::ServiceConfig) {
                     .route(patch().to(update_metric))
                     .route(delete().to(delete_metric)),
             ),
+        )
+        .service(
+            resource("/api/v1/event-requests")
+                .route(get().to(list_event_requests))
+                .route(head().to(list_event_requests))
+                .route(post().to(submit_event_request)),
+        )
+        .service(
+            records("/api/v1/event-requests")
+                // Before `/{id}`: the status links are not ids.
+                .service(
+                    resource("/status/{secret}")
+                        .route(get().to(get_event_request_status))
+                        .route(head().to(get_event_request_status)),
+                )
+                .service(web::resource("/status/{secret}/withdraw").route(post().to(withdraw_event_request)))
+                .service(web::resource("/{id}/event").route(post().to(create_event_from_request)))
+                .service(
+                    record("/{id}")
+                        .route(get().to(get_event_request))
+                        .route(head().to(get_event_request))
+                        .route(patch().to(update_event_request))
+                        .route(delete().to(delete_event_request)),
+                ),
         )
         .service(
             resource("/api/v1/deletions")

@@ -77,6 +77,7 @@ diesel::table! {
         name -> Text,
         token_hash -> Text,
         created_at -> BigInt,
+        scopes -> Text,
     }
 }
 
@@ -151,6 +152,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    event_requests (id) {
+        id -> BigInt,
+        reference -> Text,
+        secret_hash -> Text,
+        organization_name -> Text,
+        contact_name -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        event_title -> Text,
+        event_description -> Nullable<Text>,
+        event_type -> Text,
+        requested_support -> Text,
+        starts_at -> BigInt,
+        ends_at -> Nullable<BigInt>,
+        location_name -> Nullable<Text>,
+        address -> Nullable<Text>,
+        expected_attendance -> Nullable<Integer>,
+        status -> Text,
+        decision_note -> Nullable<Text>,
+        event_id -> Nullable<BigInt>,
+        duplicate_key -> Nullable<Text>,
+        search_text -> Text,
+        erased_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::joinable!(events -> initiatives (initiative_id));
 diesel::joinable!(metrics -> initiatives (initiative_id));
 diesel::joinable!(events -> programs (program_id));
@@ -166,7 +196,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     initiatives_search,
     events_search,
     metrics,
-    metrics_search
+    metrics_search,
+    event_requests
 );
 
 diesel::table! {

@@ -163,7 +163,7 @@ pub async fn get_event_jsonld(
     post, path = "/api/v1/events", tag = "events", operation_id = "create_event",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: a repeat with the same key and body (members in any order) from the same token (not a later token given the same name) within 24 hours gets the original response and creates nothing; the same key with another body is a 422, and a repeat while the first is still in flight a 409. 1 to 255 visible ASCII characters, e.g. a UUID.")),
     request_body(content = NewEvent, content_type = "application/json"),
-    security(("bearer" = [])),
+    security(("bearer" = ["content"])),
     responses((status = 201, description = "The created event.", body = Event, headers(
         ("Location" = String, description = "The URL of the new event."),
         ("Idempotent-Replayed" = String, description = "`true` when this is the stored response to an earlier request with the same `Idempotency-Key`."),
@@ -204,7 +204,7 @@ pub async fn create_event(
         (EventPatchDoc = "application/merge-patch+json"),
         (EventPatchDoc = "application/json"),
     )),
-    security(("bearer" = [])),
+    security(("bearer" = ["content"])),
     responses((status = 200, description = "The event after the patch.", body = Event,
         headers(("ETag" = String, description = "Strong entity tag of the event after the patch."))))
 )]
@@ -242,7 +242,7 @@ pub async fn update_event(
         ("id" = i64, Path, description = "The event's id.", minimum = 1),
         ("If-Match" = Option<String>, Header, description = "Delete only if the current `ETag` is one of these (or `*`)."),
     ),
-    security(("bearer" = [])),
+    security(("bearer" = ["content"])),
     responses((status = 204, description = "The event is deleted."))
 )]
 pub async fn delete_event(

@@ -1,4 +1,4 @@
-//! Bearer authentication for writes.
+//! Bearer authentication and token scopes.
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -7,13 +7,18 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::tokens;
+use crate::tokens::{self, Scope};
 
-/// The caller of a write (a token; not the database's writer thread), authenticated by
-/// `Authorization: Bearer <token>`. Taking it as the first handler argument makes 401 come before
-/// anything else is looked at.
+/// The scopes an operation needs, as a bit set (`CONTENT`, `REQUESTS`), for `Authorized<S>`.
+pub const CONTENT: u8 = 1;
+pub const REQUESTS: u8 = 2;
+
+/// The caller of an operation that needs a token (not the database's writer thread),
+/// authenticated by `Authorization: Bearer <token>` and holding every scope in `SCOPES`. Taking
+/// it as the first handler argument makes 401 (no valid token) and then 403 (a scope missing)
+/// come before anything else is looked at.
 #[derive(Debug, Clone)]
-pub struct Caller {
+pub struct Authorized<const SCOPES: u8> {
     /// The token's id: what idempotency keys belong to. A name can be revoked and given to a new
     /// token; an id is never reused.
     pub token_id: i64,
@@ -21,9 +26,25 @@ pub struct Caller {
     pub token_name: String,
 }
 
-impl FromRequest for Caller {
+/// A writer of programs, initiatives, events and metrics: scope `content`.
+pub type Caller = Authorized<CONTENT>;
+/// Staff handling event requests: scope `requests`.
+pub type Staff = Authorized<REQUESTS>;
+/// Staff turning an event request into an event: scopes `requests` and `content`.
+pub type StaffPublisher = Authorized<{ CONTENT | REQUESTS }>;
+
+/// The scopes in `bits`, as `WWW-Authenticate` and the problem name them.
+fn needed(bits: u8) -> &'static str {
+    match bits {
+        CONTENT => "content",
+        REQUESTS => "requests",
+        _ => "requests content",
+    }
+}
+
+impl<const SCOPES: u8> FromRequest for Authorized<SCOPES> {
     type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Caller, AppError>>;
+    type Future = LocalBoxFuture<'static, Result<Authorized<SCOPES>, AppError>>;
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let secret = bearer_token(request);
@@ -31,7 +52,17 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let (Some(secret), Some(state)) = (secret, state) else { return Err(AppError::unauthorized()) };
             let token = state.db.read(move |conn| tokens::find(conn, &secret)).await?;
-            token.map(|(token_id, token_name)| Caller { token_id, token_name }).ok_or_else(AppError::unauthorized)
+            let token = token.ok_or_else(AppError::unauthorized)?;
+            let held = token.scopes.iter().fold(0u8, |bits, scope| {
+                bits | match scope {
+                    Scope::Content => CONTENT,
+                    Scope::Requests => REQUESTS,
+                }
+            });
+            if held & SCOPES != SCOPES {
+                return Err(AppError::InsufficientScope { scope: needed(SCOPES) });
+            }
+            Ok(Authorized { token_id: token.id, token_name: token.name })
         })
     }
 }

@@ -125,6 +125,17 @@ impl Fields {
         self.take(name, parse).unwrap_or(Patch::Absent)
     }
 
+    /// Takes a field as sent, for callers that check it themselves (an array whose items are
+    /// named by their own JSON Pointers).
+    pub fn take_raw(&mut self, name: &str) -> Option<Value> {
+        self.object.remove(name)
+    }
+
+    /// Records an error found by the caller.
+    pub fn push(&mut self, error: FieldError) {
+        self.errors.push(error);
+    }
+
     /// Records a rule that involves more than one field (checked on the resulting record).
     pub fn check(&mut self, ok: bool, field: &str, message: &str) {
         if !ok {

@@ -67,16 +67,24 @@ pub async fn guard(
     Ok(response)
 }
 
-fn add_headers(headers: &mut header::HeaderMap, verdict: &Verdict) {
+/// Adds the verdict's fields beside any a handler set for a limit of its own (a list of policies
+/// is one field, RFC 9651 §3.1, so a second line adds to it); a `Retry-After` already set stays.
+pub fn add_headers(headers: &mut header::HeaderMap, verdict: &Verdict) {
     for (name, value) in verdict.headers() {
-        headers.insert(name, value);
+        if name == header::RETRY_AFTER {
+            if !headers.contains_key(&name) {
+                headers.insert(name, value);
+            }
+        } else {
+            headers.append(name, value);
+        }
     }
 }
 
 /// The client a request counts against: its token when it sends a valid one, else its address.
 async fn client_of(request: &ServiceRequest, state: &AppState) -> Client {
     let limiter = &state.rate_limiter;
-    let ip = Client::Ip(limiter.client_ip(request));
+    let ip = Client::Ip(limiter.client_ip(request.request()));
     let Some(hash) = RateLimiter::presented_token(request) else { return ip };
     let valid = match limiter.remembered_token(&hash) {
         Some(valid) => valid,

@@ -15,6 +15,18 @@ use futures_util::FutureExt;
 
 use crate::error::{AppError, PROBLEM_JSON, code_for_status};
 
+/// The path as logs may show it: an event request's status link is a credential, so its secret
+/// is never written (`/api/v1/event-requests/status/…`).
+pub fn loggable_path(path: &str) -> String {
+    match path.strip_prefix(crate::event_requests::store::STATUS_PATH) {
+        Some(rest) => {
+            let action = rest.split_once('/').map(|(_, action)| format!("/{action}")).unwrap_or_default();
+            format!("{}…{action}", crate::event_requests::store::STATUS_PATH)
+        }
+        None => path.to_owned(),
+    }
+}
+
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const MAX_REQUEST_ID_LENGTH: usize = 128;
 
@@ -25,7 +37,7 @@ pub async fn request_context(
     let started = Instant::now();
     let request_id = client_request_id(&request).unwrap_or_else(fresh_request_id);
     let method = request.method().clone();
-    let path = request.path().to_owned();
+    let path = loggable_path(request.path());
     let cross_origin = request.headers().contains_key(header::ORIGIN);
     let negotiated = crate::http::encoding::Negotiated::of(&mut request);
 
@@ -224,7 +236,10 @@ fn fresh_request_id() -> String {
 
 /// The default service: a problem for any path that is not routed.
 pub async fn no_route(request: actix_web::HttpRequest) -> Result<HttpResponse, AppError> {
-    Err(AppError::client(crate::error::ProblemCode::NotFound, format!("There is nothing at {}.", request.path())))
+    Err(AppError::client(
+        crate::error::ProblemCode::NotFound,
+        format!("There is nothing at {}.", loggable_path(request.path())),
+    ))
 }
 
 /// A resource's default service: 405 with the methods it does have.

@@ -60,6 +60,16 @@ impl QueryParams {
     }
 
     /// `limit`, `offset` and `sort`, the parameters every list shares.
+    /// Paging and sorting, with `default_sort` descending when `sort` is not given.
+    pub fn list_params_newest_first<S: WireEnum>(&mut self, default_sort: S) -> ListParams<S> {
+        let explicit = self.pairs.iter().any(|(name, _)| name == "sort");
+        let mut list = self.list_params(default_sort);
+        if !explicit && let Some(first) = list.sort.first_mut() {
+            first.descending = true;
+        }
+        list
+    }
+
     pub fn list_params<S: WireEnum>(&mut self, default_sort: S) -> ListParams<S> {
         let limit = self.get("limit", integer(1, MAX_LIMIT)).unwrap_or(DEFAULT_LIMIT);
         let offset = self.get("offset", integer(0, i64::MAX)).unwrap_or(0);

@@ -90,12 +90,15 @@ pub struct RateLimitConfig {
     pub per_ip_per_minute: u32,
     pub per_token_per_minute: u32,
     pub trusted_proxies: Vec<IpNetwork>,
+    /// Public event request submissions per client IP per hour.
+    pub submissions_per_hour: u32,
 }
 
 impl RateLimitConfig {
     /// The limits of a fresh configuration with nothing set (the contract's defaults).
     pub const DEFAULT_PER_IP: u32 = 3_000;
     pub const DEFAULT_PER_TOKEN: u32 = 12_000;
+    pub const DEFAULT_SUBMISSIONS_PER_HOUR: u32 = 5;
 
     pub fn off() -> RateLimitConfig {
         RateLimitConfig::default()
@@ -104,37 +107,47 @@ impl RateLimitConfig {
 
 type Limiter<K> = DefaultKeyedRateLimiter<K, StateInformationMiddleware>;
 
-/// One kind of bucket (per IP, or per token) with its policy.
+/// One kind of bucket (per IP, or per token) with its policy: `quota` requests per `window`
+/// seconds, named `name` in the `RateLimit` fields.
 struct Buckets<K: std::hash::Hash + Eq + Clone> {
     limiter: Limiter<K>,
-    per_minute: u32,
+    quota: u32,
+    window: u64,
+    name: &'static str,
     policy: HeaderValue,
 }
 
 impl<K: std::hash::Hash + Eq + Clone> Buckets<K> {
-    fn new(per_minute: u32) -> Option<Buckets<K>> {
-        let per_minute_nonzero = NonZeroU32::new(per_minute)?;
-        // Bursts up to the whole minute's allowance, refilled evenly over the minute.
-        let quota = Quota::per_minute(per_minute_nonzero);
-        let limiter = DefaultKeyedRateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>();
-        let policy = HeaderValue::from_str(&format!("\"default\";q={per_minute};w={WINDOW_SECONDS}")).ok()?;
-        Some(Buckets { limiter, per_minute, policy })
+    fn new(quota: u32, window: u64, name: &'static str) -> Option<Buckets<K>> {
+        let quota_nonzero = NonZeroU32::new(quota)?;
+        // Bursts up to the whole window's allowance, refilled evenly over the window.
+        let period = Duration::from_secs(window).checked_div(quota)?;
+        let quota_of = Quota::with_period(period)?.allow_burst(quota_nonzero);
+        let limiter = DefaultKeyedRateLimiter::keyed(quota_of).with_middleware::<StateInformationMiddleware>();
+        let policy = HeaderValue::from_str(&format!("\"{name}\";q={quota};w={window}")).ok()?;
+        Some(Buckets { limiter, quota, window, name, policy })
     }
 
     fn check(&self, key: &K) -> Verdict {
-        let seconds_per_request = WINDOW_SECONDS as f64 / f64::from(self.per_minute);
+        let seconds_per_request = self.window as f64 / f64::from(self.quota);
         match self.limiter.check_key(key) {
             Ok(snapshot) => {
                 let remaining = snapshot.remaining_burst_capacity();
                 // The bucket is full again once every used request has been refilled.
-                let used = self.per_minute.saturating_sub(remaining);
+                let used = self.quota.saturating_sub(remaining);
                 let reset = (f64::from(used) * seconds_per_request).ceil() as u64;
-                Verdict { allowed: true, remaining, reset_seconds: reset, policy: self.policy.clone() }
+                Verdict { allowed: true, remaining, reset_seconds: reset, name: self.name, policy: self.policy.clone() }
             }
             Err(not_until) => {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
                 let retry = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                Verdict { allowed: false, remaining: 0, reset_seconds: retry.max(1), policy: self.policy.clone() }
+                Verdict {
+                    allowed: false,
+                    remaining: 0,
+                    reset_seconds: retry.max(1),
+                    name: self.name,
+                    policy: self.policy.clone(),
+                }
             }
         }
     }
@@ -152,6 +165,7 @@ pub struct Verdict {
     pub remaining: u32,
     /// Seconds until the bucket is full again or, when refused, until the next request is allowed.
     pub reset_seconds: u64,
+    name: &'static str,
     policy: HeaderValue,
 }
 
@@ -160,7 +174,8 @@ impl Verdict {
     /// `Retry-After` on a refusal.
     pub fn headers(&self) -> Vec<(HeaderName, HeaderValue)> {
         let mut headers = vec![(RATE_LIMIT_POLICY, self.policy.clone())];
-        if let Ok(value) = HeaderValue::from_str(&format!("\"default\";r={};t={}", self.remaining, self.reset_seconds))
+        if let Ok(value) =
+            HeaderValue::from_str(&format!("\"{}\";r={};t={}", self.name, self.remaining, self.reset_seconds))
         {
             headers.push((RATE_LIMIT, value));
         }
@@ -181,6 +196,27 @@ pub struct RateLimiter {
     token_checks: Mutex<HashMap<String, (bool, Instant)>>,
 }
 
+/// The limit on public event request submissions: `per_hour` per client IP (`0`: none).
+pub struct SubmissionLimit {
+    per_ip: Option<Buckets<IpAddr>>,
+    checks: AtomicU64,
+}
+
+impl SubmissionLimit {
+    pub fn per_hour(per_hour: u32) -> SubmissionLimit {
+        SubmissionLimit { per_ip: Buckets::new(per_hour, 3_600, "submissions"), checks: AtomicU64::new(0) }
+    }
+
+    /// Counts one submission from `ip`; `None` when there is no limit.
+    pub fn check(&self, ip: IpAddr) -> Option<Verdict> {
+        let buckets = self.per_ip.as_ref()?;
+        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            buckets.sweep();
+        }
+        Some(buckets.check(&ip))
+    }
+}
+
 /// Whom a request is counted against.
 pub enum Client {
     Ip(IpAddr),
@@ -191,8 +227,8 @@ pub enum Client {
 impl RateLimiter {
     pub fn new(config: &RateLimitConfig) -> RateLimiter {
         RateLimiter {
-            per_ip: Buckets::new(config.per_ip_per_minute),
-            per_token: Buckets::new(config.per_token_per_minute),
+            per_ip: Buckets::new(config.per_ip_per_minute, WINDOW_SECONDS, "default"),
+            per_token: Buckets::new(config.per_token_per_minute, WINDOW_SECONDS, "default"),
             trusted_proxies: config.trusted_proxies.clone(),
             checks: AtomicU64::new(0),
             token_checks: Mutex::default(),
@@ -234,7 +270,7 @@ impl RateLimiter {
 
     /// The client's IP address: the peer, or, when the peer is a trusted proxy, the last address
     /// in `X-Forwarded-For` that is not itself a trusted proxy.
-    pub fn client_ip(&self, request: &ServiceRequest) -> IpAddr {
+    pub fn client_ip(&self, request: &actix_web::HttpRequest) -> IpAddr {
         let peer = request.peer_addr().map_or(IpAddr::from([0, 0, 0, 0]), |address| address.ip().to_canonical());
         if !self.is_trusted(peer) {
             return peer;
@@ -305,6 +341,7 @@ mod tests {
             per_ip_per_minute: 3,
             per_token_per_minute: 0,
             trusted_proxies: parse_trusted_proxies(trusted).unwrap_or_default(),
+            submissions_per_hour: 0,
         })
     }
 
@@ -313,7 +350,7 @@ mod tests {
         if let Some(forwarded) = forwarded {
             request = request.insert_header(("X-Forwarded-For", forwarded));
         }
-        limiter.client_ip(&request.to_srv_request()).to_string()
+        limiter.client_ip(&request.to_http_request()).to_string()
     }
 
     #[test]

@@ -121,7 +121,7 @@ pub async fn get_initiative(
     post, path = "/api/v1/initiatives", tag = "initiatives", operation_id = "create_initiative",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: a repeat with the same key and body (members in any order) from the same token (not a later token given the same name) within 24 hours gets the original response and creates nothing; the same key with another body is a 422, and a repeat while the first is still in flight a 409. 1 to 255 visible ASCII characters, e.g. a UUID.")),
     request_body(content = NewInitiative, content_type = "application/json"),
-    security(("bearer" = [])),
+    security(("bearer" = ["content"])),
     responses((status = 201, description = "The created initiative.", body = Initiative, headers(
         ("Location" = String, description = "The URL of the new initiative."),
         ("Idempotent-Replayed" = String, description = "`true` when this is the stored response to an earlier request with the same `Idempotency-Key`."),
@@ -161,7 +161,7 @@ pub async fn create_initiative(
         (InitiativePatchDoc = "application/merge-patch+json"),
         (InitiativePatchDoc = "application/json"),
     )),
-    security(("bearer" = [])),
+    security(("bearer" = ["content"])),
     responses((status = 200, description = "The initiative after the patch.", body = Initiative,
         headers(("ETag" = String, description = "Strong entity tag of the initiative after the patch."))))
 )]
@@ -201,7 +201,7 @@ pub async fn update_initiative(
         ("id" = i64, Path, description = "The initiative's id.", minimum = 1),
         ("If-Match" = Option<String>, Header, description = "Delete only if the current `ETag` is one of these (or `*`)."),
     ),
-    security(("bearer" = [])),
+    security(("bearer" = ["content"])),
     responses((status = 204, description = "The initiative is deleted."))
 )]
 pub async fn delete_initiative(

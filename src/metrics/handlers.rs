@@ -121,7 +121,7 @@ pub async fn get_metric(
     post, path = "/api/v1/metrics", tag = "metrics", operation_id = "create_metric",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: a repeat with the same key and body (members in any order) from the same token (not a later token given the same name) within 24 hours gets the original response and creates nothing; the same key with another body is a 422, and a repeat while the first is still in flight a 409. 1 to 255 visible ASCII characters, e.g. a UUID.")),
     request_body(content = NewMetric, content_type = "application/json"),
-    security(("bearer" = [])),
+    security(("bearer" = ["content"])),
     responses((status = 201, description = "The created metric.", body = Metric, headers(
         ("Location" = String, description = "The URL of the new metric."),
         ("Idempotent-Replayed" = String, description = "`true` when this is the stored response to an earlier request with the same `Idempotency-Key`."),
@@ -163,7 +163,7 @@ pub async fn create_metric(
         (MetricPatchDoc = "application/merge-patch+json"),
         (MetricPatchDoc = "application/json"),
     )),
-    security(("bearer" = [])),
+    security(("bearer" = ["content"])),
     responses((status = 200, description = "The metric after the patch.", body = Metric,
         headers(("ETag" = String, description = "Strong entity tag of the metric after the patch."))))
 )]
@@ -201,7 +201,7 @@ pub async fn update_metric(
         ("id" = i64, Path, description = "The metric's id.", minimum = 1),
         ("If-Match" = Option<String>, Header, description = "Delete only if the current `ETag` is one of these (or `*`)."),
     ),
-    security(("bearer" = [])),
+    security(("bearer" = ["content"])),
     responses((status = 204, description = "The metric is deleted."))
 )]
 pub async fn delete_metric(

@@ -159,7 +159,7 @@ pub async fn get_program_jsonld(
     post, path = "/api/v1/programs", tag = "programs", operation_id = "create_program",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: a repeat with the same key and body (members in any order) from the same token (not a later token given the same name) within 24 hours gets the original response and creates nothing; the same key with another body is a 422, and a repeat while the first is still in flight a 409. 1 to 255 visible ASCII characters, e.g. a UUID.")),
     request_body(content = NewProgram, content_type = "application/json"),
-    security(("bearer" = [])),
+    security(("bearer" = ["content"])),
     responses((status = 201, description = "The created program.", body = Program, headers(
         ("Location" = String, description = "The URL of the new program."),
         ("Idempotent-Replayed" = String, description = "`true` when this is the stored response to an earlier request with the same `Idempotency-Key`."),
@@ -199,7 +199,7 @@ pub async fn create_program(
         (ProgramPatchDoc = "application/merge-patch+json"),
         (ProgramPatchDoc = "application/json"),
     )),
-    security(("bearer" = [])),
+    security(("bearer" = ["content"])),
     responses((status = 200, description = "The program after the patch.", body = Program,
         headers(("ETag" = String, description = "Strong entity tag of the program after the patch."))))
 )]
@@ -238,7 +238,7 @@ pub async fn update_program(
         ("id" = i64, Path, description = "The program's id.", minimum = 1),
         ("If-Match" = Option<String>, Header, description = "Delete only if the current `ETag` is one of these (or `*`)."),
     ),
-    security(("bearer" = [])),
+    security(("bearer" = ["content"])),
     responses((status = 204, description = "The program is deleted."))
 )]
 pub async fn delete_program(

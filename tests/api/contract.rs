@@ -120,7 +120,9 @@ async fn a_revoked_token_stops_working_at_once() {
     let stored = secret.clone();
     app.state
         .db
-        .write(move |conn, now| rush_api::tokens::create(conn, "integration", &stored, now))
+        .write(move |conn, now| {
+            rush_api::tokens::create(conn, "integration", &stored, &[rush_api::tokens::Scope::Content], now)
+        })
         .await
         .expect("stored");
     let post = || {

@@ -422,7 +422,11 @@ fn keyed_post(secret: &str, key: &str, body: &Value) -> actix_web::test::TestReq
 async fn create_token(app: &TestApp, name: &'static str) -> String {
     let secret = rush_api::tokens::generate().expect("token");
     let stored = secret.clone();
-    let created = app.state.db.write(move |conn, now| rush_api::tokens::create(conn, name, &stored, now)).await;
+    let created = app
+        .state
+        .db
+        .write(move |conn, now| rush_api::tokens::create(conn, name, &stored, &[rush_api::tokens::Scope::Content], now))
+        .await;
     assert_eq!(created.ok(), Some(true), "token {name} created");
     secret
 }

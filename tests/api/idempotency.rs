@@ -49,7 +49,13 @@ async fn keys_belong_to_a_token_and_a_failed_create_frees_its_key() {
     let app = TestApp::new().await;
     let secret = rush_api::tokens::generate().expect("token");
     let stored = secret.clone();
-    app.state.db.write(move |conn, now| rush_api::tokens::create(conn, "other", &stored, now)).await.expect("stored");
+    app.state
+        .db
+        .write(move |conn, now| {
+            rush_api::tokens::create(conn, "other", &stored, &[rush_api::tokens::Scope::Content], now)
+        })
+        .await
+        .expect("stored");
     app.send(keyed(&app, "/api/v1/programs", "shared", &valid_program())).await.assert_status(201);
     let as_other = TestRequest::post()
         .uri("/api/v1/programs")

@@ -57,18 +57,33 @@ fn every_operation_is_documented_for_integrators() {
                 parameter["name"]
             );
         }
-        let is_write = method != "get";
         let security = &operation["security"];
-        if is_write {
-            assert_eq!(security, &serde_json::json!([{"bearer": []}]), "{name}: writes declare the bearer scheme");
-            assert!(operation["responses"]["401"].is_object(), "{name}: documents 401");
+        let public = security == &serde_json::json!([]);
+        let is_write = method != "get";
+        // Public: every read but the staff's, and the two writes the public makes.
+        let staff = path.starts_with("/api/v1/event-requests") && !path.contains("/status/");
+        let public_write = ["submit_event_request", "withdraw_event_request"].contains(&id.as_str());
+        assert_eq!(public, if is_write { public_write } else { !staff }, "{name}: who may call it");
+        if public {
+            assert!(operation["responses"]["401"].is_null(), "{name}: a public operation never answers 401");
         } else {
-            assert_eq!(security, &serde_json::json!([]), "{name}: reads declare no scheme");
+            let scopes = security[0]["bearer"].as_array().cloned().unwrap_or_default();
+            let expected = match id.as_str() {
+                "create_event_from_request" => serde_json::json!(["requests", "content"]),
+                _ if staff => serde_json::json!(["requests"]),
+                _ => serde_json::json!(["content"]),
+            };
+            assert_eq!(serde_json::Value::Array(scopes), expected, "{name}: the scopes it needs");
+            assert!(operation["responses"]["401"].is_object(), "{name}: documents 401");
+            assert!(operation["responses"]["403"].is_object(), "{name}: documents 403");
+            let description = operation["description"].as_str().unwrap_or_default();
+            assert!(description.contains("insufficient_scope"), "{name}: the description names its scopes");
         }
         if path.starts_with("/api/") {
             let verb = match method.as_str() {
-                "get" if path.contains("{id}") => "get",
+                "get" if path.contains('{') => "get",
                 "get" => "list",
+                "post" if public_write => id.split('_').next().unwrap_or_default(),
                 "post" => "create",
                 "patch" => "update",
                 "delete" => "delete",
@@ -106,16 +121,21 @@ async fn every_documented_operation_is_routed_and_every_other_method_is_405() {
     app.create_event(serde_json::json!({})).await;
     app.create_metric(serde_json::json!({})).await;
     let methods = [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE];
+    // An unknown status link is a 404 of its own (the route exists; the request does not).
+    let secret = "0".repeat(64);
     for (path, item) in spec()["paths"].as_object().into_iter().flatten() {
-        let concrete = path.replace("{id}", "1").replace("{code}", "not_found");
+        let concrete = path.replace("{id}", "1").replace("{code}", "not_found").replace("{secret}", &secret);
         for method in &methods {
-            let documented = item.get(method.as_str().to_ascii_lowercase()).is_some();
+            let operation = item.get(method.as_str().to_ascii_lowercase());
             let response = app.send(TestRequest::default().method(method.clone()).uri(&concrete)).await;
-            if documented {
-                assert_ne!(response.status, 404, "{method} {path} is not routed");
+            if let Some(operation) = operation {
+                let unrouted = response.status == 404 && response.text().contains("There is nothing at");
+                assert!(!unrouted, "{method} {path} is not routed");
                 assert_ne!(response.status, 405, "{method} {path} is not routed");
-                if *method != Method::GET {
+                if operation["security"] != serde_json::json!([]) {
                     response.assert_problem(401, "unauthorized");
+                } else {
+                    assert_ne!(response.status, 401, "{method} {path} is public");
                 }
             } else {
                 response.assert_problem(405, "method_not_allowed");

@@ -77,6 +77,7 @@ fn limits(per_ip: u32, per_token: u32, trusted: &str) -> RateLimitConfig {
         per_ip_per_minute: per_ip,
         per_token_per_minute: per_token,
         trusted_proxies: parse_trusted_proxies(trusted).expect("proxies"),
+        submissions_per_hour: 0,
     }
 }
 

@@ -17,6 +17,7 @@ use rush_api::app::{AppState, build_app};
 use rush_api::config::CorsOrigins;
 use rush_api::db::Db;
 use rush_api::http::rate_limit::RateLimitConfig;
+use rush_api::tokens::Scope;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -59,13 +60,28 @@ impl TestApp {
         }
         let secret = rush_api::tokens::generate().expect("generate a token");
         let stored = secret.clone();
-        db.write(move |conn, now| rush_api::tokens::create(conn, "tests", &stored, now))
+        // Both scopes: the suite's requests act as the content team and as staff; tests of scopes
+        // make tokens of their own (`TestApp::token_with`).
+        let scopes = [Scope::Content, Scope::Requests];
+        db.write(move |conn, now| rush_api::tokens::create(conn, "tests", &stored, &scopes, now))
             .await
             .expect("store the test token");
         let state = AppState::new(db, origins).with_rate_limits(&limits);
         let service = test::init_service(build_app(state.clone())).await;
         let service = boxed::service(service.map(|response: ServiceResponse<_>| response.map_into_boxed_body()));
         TestApp { dir, db_path, state, service, token: secret }
+    }
+
+    /// A new token named `name` with exactly `scopes`.
+    pub async fn token_with(&self, name: &str, scopes: &[Scope]) -> String {
+        let secret = rush_api::tokens::generate().expect("generate a token");
+        let (stored, name, scopes) = (secret.clone(), name.to_owned(), scopes.to_vec());
+        self.state
+            .db
+            .write(move |conn, now| rush_api::tokens::create(conn, &name, &stored, &scopes, now))
+            .await
+            .expect("store the token");
+        secret
     }
 
     /// Sends `request` and checks the response against the OpenAPI document.
