@@ -92,9 +92,10 @@ pub struct EventRequest {
     pub event_type: EventType,
     /// What the organization asks for, in the order given.
     pub requested_support: Vec<Support>,
-    #[schema(format = "date-time", example = "2027-06-12T10:00:00.000000Z")]
+    /// When the event starts (UTC; fractional seconds only when given).
+    #[schema(format = "date-time", example = "2027-06-12T15:00:00Z")]
     pub starts_at: String,
-    #[schema(required = true, format = "date-time", example = "2027-06-12T14:00:00.000000Z")]
+    #[schema(required = true, format = "date-time", example = "2027-06-12T19:00:00Z")]
     pub ends_at: Option<String>,
     #[schema(required = true, example = "Malcolm X College")]
     pub location_name: Option<String>,

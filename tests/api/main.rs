@@ -8,6 +8,7 @@ mod calendar;
 mod cli;
 mod conditional;
 mod contract;
+mod event_requests;
 mod events;
 mod feeds;
 mod hardening;

@@ -18,6 +18,8 @@ pub struct Server {
     child: Child,
     pub address: SocketAddr,
     log: Arc<Mutex<Vec<String>>>,
+    /// Every line the server wrote, access lines included.
+    everything: Arc<Mutex<Vec<String>>>,
 }
 
 const UNLIMITED: &[(&str, &str)] = &[("RATE_LIMIT_PER_MINUTE", "0"), ("RATE_LIMIT_TOKEN_PER_MINUTE", "0")];
@@ -53,19 +55,27 @@ impl Server {
         let stderr = child.stderr.take().expect("stderr");
         let (sender, receiver) = mpsc::channel();
         let log = Arc::new(Mutex::new(Vec::new()));
+        let everything = Arc::new(Mutex::new(Vec::new()));
         let kept = Arc::clone(&log);
+        let all = Arc::clone(&everything);
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(address) = line.split("listening on http://").nth(1) {
                     let _ = sender.send(address.trim().to_owned());
                 }
+                all.lock().map(|mut all| all.push(line.clone())).ok();
                 if !line.contains("rush_api::access") {
                     kept.lock().map(|mut log| log.push(line)).ok();
                 }
             }
         });
         let address = receiver.recv_timeout(Duration::from_secs(30)).expect("the server logs its address");
-        Server { child, address: address.parse().expect("an address"), log }
+        Server { child, address: address.parse().expect("an address"), log, everything }
+    }
+
+    /// Everything the server has logged so far, access lines included.
+    pub fn full_log(&self) -> String {
+        self.everything.lock().map(|all| all.join("\n")).unwrap_or_default()
     }
 
     /// The server's log (access lines aside) holds no panic.
