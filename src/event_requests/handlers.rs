@@ -209,10 +209,15 @@ pub async fn withdraw_event_request(
     get, path = "/api/v1/event-requests", tag = "event requests", operation_id = "list_event_requests",
     params(EventRequestListParams),
     security(("bearer" = ["requests"])),
-    responses((status = 200, description = "A page of event requests.", body = EventRequestList, headers(
-        ("Link" = String, description = "RFC 8288 links to the `next` and `prev` pages, where they exist."),
-        ("Cache-Control" = String, description = "`private, no-store`."),
-    )))
+    responses(
+        (status = 200, description = "A page of event requests.", body = EventRequestList, headers(
+            ("Link" = String, description = "RFC 8288 links to the `next` and `prev` pages, where they exist."),
+            ("ETag" = String, description = "Strong entity tag of this page."),
+            ("Cache-Control" = String, description = "`private, no-store`."),
+        )),
+        (status = 304, description = "The client's copy of the page (`If-None-Match`) is current.",
+            headers(("ETag" = String, description = "Strong entity tag of the current page."))),
+    )
 )]
 pub async fn list_event_requests(
     _staff: Staff,
