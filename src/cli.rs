@@ -47,6 +47,17 @@ pub enum Command {
     },
     /// Print the OpenAPI document (the same bytes as GET /openapi.json).
     Openapi,
+    /// Copy everything (records and their ids, id sequences, tokens, tombstones, idempotency
+    /// records, event requests) from the database FROM into the empty database TO, and check the
+    /// copy's counts. Run it while nothing writes to FROM.
+    CopyDatabase {
+        /// The source database (a DATABASE_URL value).
+        #[arg(long)]
+        from: String,
+        /// The target database: a new file, or a database with no data.
+        #[arg(long)]
+        to: String,
+    },
     /// Manage community event requests.
     Requests {
         #[command(subcommand)]
@@ -110,24 +121,27 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         return Ok(());
     }
     let config = Config::from_env().map_err(|error| Failure::Usage(error.to_string()))?;
+    if let Command::CopyDatabase { from, to } = &command {
+        return copy_database(from, to, config.pool_size);
+    }
     actix_web::rt::System::new().block_on(async move {
         match command {
             Command::Serve { no_seed } => serve(config, no_seed).await,
             Command::Token { action } => token(config, action).await,
             Command::Backup { path } => backup(config, path).await,
             Command::Requests { action: RequestsCommand::Purge } => {
-                let db = Db::open(&config.database_path).map_err(database_error)?;
+                let db = Db::open_with(&config.database_path, config.pool_size).map_err(database_error)?;
                 let erased = purge_requests(&db, config.retention_days).await.map_err(runtime)?;
                 println!("Erased the contact details of {erased} event request{}.", if erased == 1 { "" } else { "s" });
                 Ok(())
             }
-            Command::Openapi => Ok(()),
+            Command::Openapi | Command::CopyDatabase { .. } => Ok(()),
         }
     })
 }
 
 async fn serve(config: Config, no_seed: bool) -> Result<(), Failure> {
-    let db = Db::open(&config.database_path).map_err(database_error)?;
+    let db = Db::open_with(&config.database_path, config.pool_size).map_err(database_error)?;
     if !no_seed {
         match seed::load_if_empty(&db).await.map_err(runtime)? {
             Some(loaded) => log::info!("loaded the bundled dataset: {loaded}"),
@@ -159,6 +173,33 @@ async fn serve(config: Config, no_seed: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+fn copy_database(from: &str, to: &str, pool_size: u32) -> Result<(), Failure> {
+    let url = |name: &str, value: &str| {
+        crate::config::parse_database_url(value).map_err(|why| Failure::Usage(format!("--{name} {why}")))
+    };
+    let (source, target) = (url("from", from)?, url("to", to)?);
+    if !Path::new(&source).is_file() {
+        return Err(Failure::Usage(format!("--from names no database: {source} does not exist")));
+    }
+    if std::fs::canonicalize(&source).ok() == std::fs::canonicalize(&target).ok() {
+        return Err(Failure::Usage("--from and --to name the same database".to_owned()));
+    }
+    // Both brought to this version's schema (the target created if new), then closed: the copy
+    // runs on a connection of its own.
+    for path in [&source, &target] {
+        drop(Db::open_with(path, pool_size).map_err(database_error)?);
+    }
+    let counts = crate::db::copy::copy(&source, &target).map_err(|error| match error.code() {
+        crate::error::ProblemCode::BadRequest => Failure::Usage(error.problem().detail),
+        _ => runtime(error),
+    })?;
+    println!("Copied {source} to {target}; rows in each table, the same on both sides:");
+    for (table, rows) in counts {
+        println!("{table}\t{rows}");
+    }
+    Ok(())
+}
+
 /// How often `serve` erases the contact details of event requests past retention.
 const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
@@ -167,7 +208,7 @@ async fn purge_requests(db: &Db, retention_days: u32) -> Result<usize, crate::er
 }
 
 async fn token(config: Config, action: TokenCommand) -> Result<(), Failure> {
-    let db = Db::open(&config.database_path).map_err(database_error)?;
+    let db = Db::open_with(&config.database_path, config.pool_size).map_err(database_error)?;
     match action {
         TokenCommand::Create { name, scopes } => {
             let scopes = if scopes.is_empty() { vec![Scope::Content] } else { scopes };
@@ -217,7 +258,7 @@ async fn backup(config: Config, path: PathBuf) -> Result<(), Failure> {
     let target = backup_target(&path).map_err(Failure::Usage)?;
     let file = create_backup_file(&path)?;
     let copied = async {
-        let db = Db::open(&config.database_path).map_err(database_error)?;
+        let db = Db::open_with(&config.database_path, config.pool_size).map_err(database_error)?;
         db.backup_to(target.to_owned()).await.map_err(runtime)?;
         seal_backup(&file, &path)
     }

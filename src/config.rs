@@ -30,6 +30,8 @@ pub struct Config {
     pub rate_limits: RateLimitConfig,
     /// Days after an event request's event ends before its contact details are erased.
     pub retention_days: u32,
+    /// Read connections per instance (`DATABASE_POOL_SIZE`).
+    pub pool_size: u32,
 }
 
 /// Every bad variable, each with why.
@@ -72,26 +74,39 @@ impl Config {
             .map_err(|why| problems.push(format!("CORS_ALLOWED_ORIGINS {why}")))
             .ok();
 
-        let mut whole = |name: &str, default: u32, what: &str| {
+        // A whole number within `range`; anything else is a bad value described by `what`.
+        let mut whole = |name: &str, default: u32, range: std::ops::RangeInclusive<u32>, what: &str| {
             let text = lookup(name).unwrap_or_else(|| default.to_string());
-            text.trim().parse::<u32>().map_err(|_| problems.push(format!("{name} must be {what}, not '{text}'"))).ok()
+            text.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| range.contains(n))
+                .ok_or_else(|| problems.push(format!("{name} must be {what}, not '{text}'")))
+                .ok()
         };
         let per_minute = "a whole number of requests per minute (0 turns the limit off)";
-        let per_ip_per_minute = whole("RATE_LIMIT_PER_MINUTE", RateLimitConfig::DEFAULT_PER_IP, per_minute);
-        let per_token_per_minute = whole("RATE_LIMIT_TOKEN_PER_MINUTE", RateLimitConfig::DEFAULT_PER_TOKEN, per_minute);
+        let per_ip_per_minute =
+            whole("RATE_LIMIT_PER_MINUTE", RateLimitConfig::DEFAULT_PER_IP, 0..=u32::MAX, per_minute);
+        let per_token_per_minute =
+            whole("RATE_LIMIT_TOKEN_PER_MINUTE", RateLimitConfig::DEFAULT_PER_TOKEN, 0..=u32::MAX, per_minute);
         let submissions_per_hour = whole(
             "EVENT_REQUEST_RATE_LIMIT_PER_HOUR",
             RateLimitConfig::DEFAULT_SUBMISSIONS_PER_HOUR,
+            0..=u32::MAX,
             "a whole number of submissions per hour (0 turns the limit off)",
         );
-        let retention_days =
-            whole("EVENT_REQUEST_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, "a whole number of days (at least 1)")
-                .filter(|days| {
-                    *days >= 1 || {
-                        problems.push("EVENT_REQUEST_RETENTION_DAYS must be at least 1".to_owned());
-                        false
-                    }
-                });
+        let retention_days = whole(
+            "EVENT_REQUEST_RETENTION_DAYS",
+            DEFAULT_RETENTION_DAYS,
+            1..=u32::MAX,
+            "a whole number of days, at least 1",
+        );
+        let pool_size = whole(
+            "DATABASE_POOL_SIZE",
+            crate::db::DEFAULT_READ_POOL_SIZE,
+            1..=256,
+            "a whole number of connections from 1 to 256",
+        );
         let trusted_proxies = parse_trusted_proxies(&lookup("TRUSTED_PROXIES").unwrap_or_default())
             .map_err(|why| {
                 problems.push(format!("TRUSTED_PROXIES must be comma-separated IP addresses or CIDR ranges: {why}"))
@@ -109,11 +124,16 @@ impl Config {
             _ => None,
         };
 
-        match (database_path, bind_address, cors_origins, rate_limits, retention_days) {
-            (Some(database_path), Some(bind_address), Some(cors_origins), Some(rate_limits), Some(retention_days))
-                if problems.is_empty() =>
-            {
-                Ok(Config { database_path, bind_address, cors_origins, rate_limits, retention_days })
+        match (database_path, bind_address, cors_origins, rate_limits, retention_days, pool_size) {
+            (
+                Some(database_path),
+                Some(bind_address),
+                Some(cors_origins),
+                Some(rate_limits),
+                Some(retention_days),
+                Some(pool_size),
+            ) if problems.is_empty() => {
+                Ok(Config { database_path, bind_address, cors_origins, rate_limits, retention_days, pool_size })
             }
             _ => Err(ConfigError(problems)),
         }
@@ -161,7 +181,7 @@ fn check_log_filter(filter: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn parse_database_url(value: &str) -> Result<String, String> {
+pub fn parse_database_url(value: &str) -> Result<String, String> {
     let value = value.trim();
     let path = value.strip_prefix("sqlite://").unwrap_or(value);
     if value.starts_with("postgres://") || value.starts_with("postgresql://") {
@@ -248,7 +268,7 @@ mod tests {
                 submissions_per_hour: 5
             })
         );
-        assert_eq!(self::config(&[]).map(|c| c.retention_days).ok(), Some(365));
+        assert_eq!(self::config(&[]).map(|c| (c.retention_days, c.pool_size)).ok(), Some((365, 8)));
     }
 
     #[test]
@@ -263,6 +283,7 @@ mod tests {
             ("TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal"),
             ("EVENT_REQUEST_RATE_LIMIT_PER_HOUR", "five"),
             ("EVENT_REQUEST_RETENTION_DAYS", "0"),
+            ("DATABASE_POOL_SIZE", "0"),
         ])
         .err()
         .map(|e| e.to_string())
@@ -277,6 +298,7 @@ mod tests {
             "TRUSTED_PROXIES",
             "EVENT_REQUEST_RATE_LIMIT_PER_HOUR",
             "EVENT_REQUEST_RETENTION_DAYS",
+            "DATABASE_POOL_SIZE",
         ] {
             assert!(error.contains(name), "{name} missing from {error}");
         }

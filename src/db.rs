@@ -24,6 +24,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use crate::clock::{self, Micros};
 use crate::error::AppError;
 
+pub mod copy;
 pub mod generation;
 
 use crate::resources::RESOURCES;
@@ -36,9 +37,9 @@ type ConnPool = Pool<ConnectionManager<Conn>>;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-/// Connections for reads. Two workers keep about this many busy; more costs memory (each
-/// connection has its own page cache) without adding throughput.
-const READ_POOL_SIZE: u32 = 8;
+/// Connections for reads unless `DATABASE_POOL_SIZE` says otherwise. Two workers keep about this
+/// many busy; more costs memory (each connection has its own page cache) without adding throughput.
+pub const DEFAULT_READ_POOL_SIZE: u32 = 8;
 /// How long a request waits for a connection before it fails with a 500 instead of hanging.
 const POOL_TIMEOUT: Duration = Duration::from_secs(30);
 /// SQLite's memory for the whole process (caches, FTS buffers), in bytes: a soft limit it keeps
@@ -76,9 +77,9 @@ const COSTLY_WAIT: Duration = Duration::from_secs(2);
 /// How many costly queries may run at once: at most half the read connections and at most half
 /// the cores (at least one), so that lookups by id, plain lists, writes and readiness keep both a
 /// connection and a core while someone floods the expensive requests. On 2 cores that is one.
-fn costly_permits() -> usize {
+fn costly_permits(read_pool_size: u32) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    (cores / 2).clamp(1, READ_POOL_SIZE as usize / 2)
+    (cores / 2).min(read_pool_size as usize / 2).max(1)
 }
 /// The error text a query stopped at its budget fails with; recognised in `error.rs`.
 pub const BUDGET_EXCEEDED: &str = "rush-api: the query ran past its budget";
@@ -231,8 +232,14 @@ impl std::fmt::Display for OpenError {
 impl std::error::Error for OpenError {}
 
 impl Db {
-    /// Opens (creating if needed) and migrates the database file at `path`.
+    /// Opens (creating if needed) and migrates the database file at `path`, with the default
+    /// number of read connections.
     pub fn open(path: &str) -> Result<Db, OpenError> {
+        Db::open_with(path, DEFAULT_READ_POOL_SIZE)
+    }
+
+    /// Opens the database file at `path` with `read_pool_size` read connections.
+    pub fn open_with(path: &str, read_pool_size: u32) -> Result<Db, OpenError> {
         let open_error =
             |what: &str, e: &dyn std::fmt::Display| OpenError(format!("cannot {what} the database '{path}': {e}"));
         let mut conn = Conn::establish(path).map_err(|e| open_error("open", &e))?;
@@ -249,7 +256,7 @@ impl Db {
         let clock = WriteClock::load(&mut conn).map_err(|e| open_error("read", &e))?;
 
         let read = Pool::builder()
-            .max_size(READ_POOL_SIZE)
+            .max_size(read_pool_size.max(1))
             .min_idle(Some(1))
             .connection_timeout(POOL_TIMEOUT)
             .connection_customizer(Box::new(Pragmas))
@@ -265,7 +272,7 @@ impl Db {
             .name("rush-api-writer".to_owned())
             .spawn(move || write_loop(writer, clock, queue, committed))
             .map_err(|e| open_error("start the writer for", &e))?;
-        let costly = Arc::new(tokio::sync::Semaphore::new(costly_permits()));
+        let costly = Arc::new(tokio::sync::Semaphore::new(costly_permits(read_pool_size)));
         Ok(Db { read, costly, writes, generation, counts })
     }
 
@@ -674,8 +681,9 @@ mod tests {
     #[actix_web::test]
     async fn costly_queries_take_at_most_half_the_read_connections() {
         let (_dir, db) = open();
-        let permits = costly_permits();
-        assert!((1..=READ_POOL_SIZE as usize / 2).contains(&permits));
+        let permits = costly_permits(DEFAULT_READ_POOL_SIZE);
+        assert!((1..=DEFAULT_READ_POOL_SIZE as usize / 2).contains(&permits));
+        assert_eq!(costly_permits(1), 1, "a pool of one still runs costly queries");
         let (release, released) = std::sync::mpsc::channel::<()>();
         let released = Arc::new(Mutex::new(released));
         let mut holding = Vec::new();
