@@ -6,10 +6,7 @@
 //! (3.53) plans a bound LIMIT by its value, so it prepares such a statement again at every
 //! execution instead of reusing the cached one (a fifth of the CPU of `get_by_id`).
 
-use std::any::Any;
 use std::collections::HashMap;
-use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,14 +18,19 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::clock::{self, Micros};
+use crate::clock::Micros;
 use crate::error::AppError;
 
+mod budget;
 pub mod copy;
 pub mod generation;
+mod search;
+mod writer;
 
-use crate::resources::RESOURCES;
-use crate::schema::service_state;
+use budget::Budget;
+pub use budget::within_budget;
+pub use search::{TRIGRAM, contains_pattern, matches, phrase, search_text};
+
 use generation::WriteGeneration;
 
 pub type Backend = diesel::sqlite::Sqlite;
@@ -55,8 +57,7 @@ struct Pragmas;
 
 impl CustomizeConnection<Conn, diesel::r2d2::Error> for Pragmas {
     fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
-        within_budget_utils::register_nondeterministic_impl(conn, check_budget)
-            .map_err(diesel::r2d2::Error::QueryError)?;
+        budget::register(conn).map_err(diesel::r2d2::Error::QueryError)?;
         // busy_timeout first: the pragmas after it may themselves need a lock. Each connection
         // keeps a small cache; the rest is the kernel's page cache. (Memory-mapping the file
         // was no faster here and counted every page it touched against the process's memory.)
@@ -84,101 +85,6 @@ fn costly_permits(read_pool_size: u32) -> usize {
 /// The error text a query stopped at its budget fails with; recognised in `error.rs`.
 pub const BUDGET_EXCEEDED: &str = "rush-api: the query ran past its budget";
 
-diesel::define_sql_function! {
-    /// True while the running query is within its budget; past it, an error that stops the query.
-    /// Placed in the `WHERE` of costly queries (in their full-text subquery too), so SQLite asks
-    /// it for every candidate row.
-    fn within_budget() -> diesel::sql_types::Bool;
-}
-
-std::thread_local! {
-    /// When the costly query running on this thread must stop, if one is running.
-    static QUERY_DEADLINE: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
-}
-
-/// The answer of `within_budget()`: a boolean, or an error once the deadline has passed.
-#[derive(Debug)]
-struct BudgetCheck(bool);
-
-impl diesel::serialize::ToSql<diesel::sql_types::Bool, Backend> for BudgetCheck {
-    fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, Backend>) -> diesel::serialize::Result {
-        if self.0 {
-            <bool as diesel::serialize::ToSql<diesel::sql_types::Bool, Backend>>::to_sql(&true, out)
-        } else {
-            Err(BUDGET_EXCEEDED.into())
-        }
-    }
-}
-
-fn check_budget() -> BudgetCheck {
-    BudgetCheck(QUERY_DEADLINE.get().is_none_or(|deadline| std::time::Instant::now() < deadline))
-}
-
-/// Sets this thread's query deadline while alive.
-struct Budget;
-
-impl Budget {
-    fn start(budget: Duration) -> Budget {
-        QUERY_DEADLINE.set(Some(std::time::Instant::now() + budget));
-        Budget
-    }
-}
-
-impl Drop for Budget {
-    fn drop(&mut self) {
-        QUERY_DEADLINE.set(None);
-    }
-}
-
-/// Hands out write timestamps that strictly increase across all writes, even if the system clock
-/// stalls or steps back, so that `updated_at` orders every change. Its last value is stored with
-/// each write transaction (`service_state.write_clock`), so that a restart continues from it.
-#[derive(Debug)]
-struct WriteClock {
-    last: AtomicI64,
-}
-
-/// The `service_state` key of the write clock's last value (migration 6).
-const WRITE_CLOCK_KEY: &str = "write_clock";
-
-impl WriteClock {
-    fn next(&self) -> Micros {
-        let now = clock::system_now();
-        let previous =
-            self.last.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| Some(now.max(last + 1))).unwrap_or(now);
-        now.max(previous + 1)
-    }
-
-    /// The clock as the database last stored it (0 for a database that never had a write).
-    fn load(conn: &mut Conn) -> QueryResult<WriteClock> {
-        let stored: Option<String> =
-            service_state::table.find(WRITE_CLOCK_KEY).select(service_state::value).get_result(conn).optional()?;
-        let last = stored.and_then(|text| text.parse::<Micros>().ok()).unwrap_or(0);
-        Ok(WriteClock { last: AtomicI64::new(last) })
-    }
-
-    /// Stores the last value handed out, inside the write transaction that used it.
-    fn store(&self, conn: &mut Conn) -> QueryResult<()> {
-        let last = self.last.load(Ordering::SeqCst).to_string();
-        diesel::replace_into(service_state::table)
-            .values((service_state::key.eq(WRITE_CLOCK_KEY), service_state::value.eq(last)))
-            .execute(conn)
-            .map(drop)
-    }
-}
-
-/// The most writes committed together in one transaction (one fsync).
-const MAX_BATCH: usize = 64;
-
-type WriteResult = Result<Box<dyn Any + Send>, AppError>;
-type WriteJob = Box<dyn FnMut(&mut Conn, Micros) -> WriteResult + Send>;
-
-/// A write waiting for the writer thread, and where its result goes once it is durable.
-struct WriteRequest {
-    job: WriteJob,
-    reply: tokio::sync::oneshot::Sender<WriteResult>,
-}
-
 /// The database handle shared by every request: a read pool, and the queue of the one writer
 /// thread (SQLite has one writer at a time; a queue is cheaper than contending on the lock, and
 /// lets the writer commit several writes with one fsync).
@@ -187,7 +93,7 @@ pub struct Db {
     read: ConnPool,
     /// Permits to run a costly query, `costly_permits()` of them.
     costly: Arc<tokio::sync::Semaphore>,
-    writes: mpsc::Sender<WriteRequest>,
+    writes: mpsc::Sender<Box<dyn writer::Job>>,
     generation: WriteGeneration,
     pub counts: CountCache,
 }
@@ -252,8 +158,8 @@ impl Db {
         conn.run_pending_migrations(MIGRATIONS).map_err(|e| open_error("migrate", &e))?;
         // Changes made by anything but this service's writer (an operator's sqlite3 session)
         // are queued too; index them before serving.
-        conn.immediate_transaction(sync_search).map_err(|e| open_error("index", &e))?;
-        let clock = WriteClock::load(&mut conn).map_err(|e| open_error("read", &e))?;
+        conn.immediate_transaction(search::sync_search).map_err(|e| open_error("index", &e))?;
+        let clock = writer::WriteClock::load(&mut conn).map_err(|e| open_error("read", &e))?;
 
         let read = Pool::builder()
             .max_size(read_pool_size.max(1))
@@ -270,7 +176,7 @@ impl Db {
         let committed = generation.clone();
         std::thread::Builder::new()
             .name("rush-api-writer".to_owned())
-            .spawn(move || write_loop(writer, clock, queue, committed))
+            .spawn(move || writer::write_loop(writer, clock, queue, committed))
             .map_err(|e| open_error("start the writer for", &e))?;
         let costly = Arc::new(tokio::sync::Semaphore::new(costly_permits(read_pool_size)));
         Ok(Db { read, costly, writes, generation, counts })
@@ -326,20 +232,15 @@ impl Db {
     /// timestamps follow commit order. Returns once the commit is durable (synchronous=FULL).
     /// `work` may run more than once (its batch is retried without a write that failed), but
     /// only the last run's changes are ever kept: it must take its inputs by reference or clone.
-    pub async fn write<T, F>(&self, mut work: F) -> Result<T, AppError>
+    pub async fn write<T, F>(&self, work: F) -> Result<T, AppError>
     where
         F: FnMut(&mut Conn, Micros) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
         let (reply, result) = tokio::sync::oneshot::channel();
-        let job: WriteJob =
-            Box::new(move |conn, now| work(conn, now).map(|value| Box::new(value) as Box<dyn Any + Send>));
-        self.writes
-            .send(WriteRequest { job, reply })
-            .map_err(|_| AppError::internal("the writer thread has stopped"))?;
-        let value = result.await.map_err(|_| AppError::internal("the writer thread dropped a write"))?;
-        let value = value?;
-        value.downcast::<T>().map(|value| *value).map_err(|_| AppError::internal("a write returned an unexpected type"))
+        let job = writer::TypedJob { work, outcome: None, reply };
+        self.writes.send(Box::new(job)).map_err(|_| AppError::internal("the writer thread has stopped"))?;
+        result.await.map_err(|_| AppError::internal("the writer thread dropped a write"))?
     }
 
     /// Whether the database can be read and a write transaction can begin, within `deadline`.
@@ -366,167 +267,6 @@ impl Db {
     }
 }
 
-/// The writer thread: takes the waiting writes, up to `MAX_BATCH`, and commits them in one
-/// immediate transaction: one commit, one fsync for all; each caller hears back only after it.
-///
-/// The writes first run one after another with nothing between them. Usually all succeed and
-/// that transaction commits. When one fails, the transaction is rolled back (undoing whatever the
-/// failed write did half-way), that write's error is its answer, and the others run again, each
-/// in its own savepoint so that a failure rolls back that write alone. Savepoints are not the
-/// first choice because each one costs: SQLite journals every page a savepoint touches, and the
-/// full-text indexes flush their pending terms at every savepoint boundary (two fifths of the
-/// writer's time in a profile of `create` with a savepoint per write).
-fn write_loop(mut conn: Conn, clock: WriteClock, queue: mpsc::Receiver<WriteRequest>, generation: WriteGeneration) {
-    while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(request) => batch.push(request),
-                Err(_) => break,
-            }
-        }
-        let (mut jobs, replies): (Vec<WriteJob>, Vec<_>) =
-            batch.into_iter().map(|request| (request.job, request.reply)).unzip();
-        let mut results: Vec<Option<WriteResult>> = jobs.iter().map(|_| None).collect();
-        let committing = generation.begin_batch();
-        let mut committed = commit_together(&mut conn, &clock, &mut jobs, &mut results);
-        if let Ok(false) = committed {
-            // A batch of one that failed has nothing left to run.
-            let rest = results.iter().any(Option::is_none);
-            committed =
-                if rest { commit_apart(&mut conn, &clock, &mut jobs, &mut results).map(|()| true) } else { Ok(true) };
-        }
-        // Before any reply: a client that hears of its write never reads a page kept from before.
-        drop(committing);
-        match committed {
-            Ok(_) => {
-                for (reply, result) in replies.into_iter().zip(results) {
-                    let result = result.unwrap_or_else(|| Err(AppError::internal("a write was not run")));
-                    let _ = reply.send(result);
-                }
-            }
-            Err(error) => {
-                log::error!("a batch of {} writes failed to commit: {error}", replies.len());
-                let busy = matches!(error.code(), crate::error::ProblemCode::NotReady);
-                for reply in replies {
-                    let failure = if busy {
-                        AppError::client(
-                            crate::error::ProblemCode::NotReady,
-                            "The database is busy right now; retry in a moment.",
-                        )
-                    } else {
-                        AppError::internal("the transaction could not be committed")
-                    };
-                    let _ = reply.send(Err(failure));
-                }
-            }
-        }
-    }
-}
-
-/// Runs one write, turning a panic into an error so that one bad write cannot stop the writer.
-fn run_job(job: &mut WriteJob, conn: &mut Conn, now: Micros) -> WriteResult {
-    std::panic::catch_unwind(AssertUnwindSafe(|| job(conn, now)))
-        .unwrap_or_else(|_| Err(AppError::internal("a write panicked")))
-}
-
-/// Runs every write in one transaction without savepoints. `Ok(true)`: all succeeded and are
-/// committed, their results set. `Ok(false)`: one failed; nothing is kept, and only the failed
-/// write's result (its error) is set. `Err`: the transaction itself failed.
-fn commit_together(
-    conn: &mut Conn,
-    clock: &WriteClock,
-    jobs: &mut [WriteJob],
-    results: &mut [Option<WriteResult>],
-) -> Result<bool, AppError> {
-    let mut failure = None;
-    let mut succeeded = Vec::with_capacity(jobs.len());
-    // BEGIN IMMEDIATE: a deferred transaction that reads and then writes gets SQLITE_BUSY at
-    // once when another writer got there first, whatever busy_timeout says.
-    let outcome = conn.immediate_transaction(|conn| -> Result<(), AppError> {
-        for (index, job) in jobs.iter_mut().enumerate() {
-            match run_job(job, conn, clock.next()) {
-                Ok(value) => succeeded.push(Ok(value)),
-                Err(error) => {
-                    failure = Some((index, error));
-                    return Err(AppError::internal("a write in the batch failed"));
-                }
-            }
-        }
-        clock.store(conn)?;
-        Ok(sync_search(conn)?)
-    });
-    match (outcome, failure) {
-        (Ok(()), _) => {
-            for (slot, result) in results.iter_mut().zip(succeeded) {
-                *slot = Some(result);
-            }
-            Ok(true)
-        }
-        (Err(_), Some((index, error))) => {
-            results[index] = Some(Err(error));
-            Ok(false)
-        }
-        (Err(error), None) => Err(error),
-    }
-}
-
-/// Runs the writes that have no result yet, each in its own savepoint, in one transaction.
-fn commit_apart(
-    conn: &mut Conn,
-    clock: &WriteClock,
-    jobs: &mut [WriteJob],
-    results: &mut [Option<WriteResult>],
-) -> Result<(), AppError> {
-    let mut fresh: Vec<(usize, WriteResult)> = Vec::with_capacity(jobs.len());
-    conn.immediate_transaction(|conn| -> Result<(), AppError> {
-        fresh.clear();
-        for (index, job) in jobs.iter_mut().enumerate() {
-            if results[index].is_some() {
-                continue;
-            }
-            let now = clock.next();
-            // A nested transaction is a savepoint: an error rolls back this write alone.
-            fresh.push((index, conn.transaction(|conn| run_job(job, conn, now))));
-        }
-        clock.store(conn)?;
-        Ok(sync_search(conn)?)
-    })?;
-    for (index, result) in fresh {
-        results[index] = Some(result);
-    }
-    Ok(())
-}
-
-/// Applies the changes the triggers queued in `search_queue` (migration 4) to the full-text
-/// indexes, inside the caller's transaction: for each changed record, the text the index held
-/// before the first change (if any) is deleted and the record's text now (if it still exists) is
-/// added. Run once per transaction, so that FTS5 flushes once per commit rather than once per
-/// statement. FTS5 commands are SQLite's own syntax, hence plain SQL here.
-fn sync_search(conn: &mut Conn) -> QueryResult<()> {
-    conn.batch_execute(&SYNC_SEARCH_SQL)
-}
-
-/// The statements of `sync_search`, written out once: the writer runs them at every commit.
-static SYNC_SEARCH_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    let mut sql = String::new();
-    for table in RESOURCES.iter().map(|resource| resource.table) {
-        sql.push_str(&format!(
-            "INSERT INTO {table}_search ({table}_search, rowid, search_text)
-                 SELECT 'delete', queued.record_id, queued.old_text FROM search_queue AS queued
-                 WHERE queued.resource = '{table}' AND queued.old_text IS NOT NULL
-                   AND queued.seq = (SELECT min(first.seq) FROM search_queue AS first
-                                     WHERE first.resource = '{table}' AND first.record_id = queued.record_id);
-             INSERT INTO {table}_search (rowid, search_text)
-                 SELECT id, search_text FROM {table}
-                 WHERE id IN (SELECT record_id FROM search_queue WHERE resource = '{table}');
-            "
-        ));
-    }
-    sql.push_str("DELETE FROM search_queue;");
-    sql
-});
-
 /// Whether a write failed on a UNIQUE constraint (the backstop behind the in-transaction checks;
 /// SQLite does not tell Diesel which constraint).
 pub fn is_unique_violation(error: &DieselError) -> bool {
@@ -536,47 +276,6 @@ pub fn is_unique_violation(error: &DieselError) -> bool {
 /// Whether a write failed on a FOREIGN KEY constraint.
 pub fn is_foreign_key_violation(error: &DieselError) -> bool {
     matches!(error, DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _))
-}
-
-diesel::infix_operator!(Matches, " MATCH ", backend: Backend);
-
-/// `column MATCH query`: a full-text query against an FTS5 column.
-pub fn matches<C>(column: C, query: String) -> Matches<C, diesel::dsl::AsExprOf<String, diesel::sql_types::Text>>
-where
-    C: diesel::Expression<SqlType = diesel::sql_types::Text>,
-{
-    Matches::new(column, diesel::expression::AsExpression::<diesel::sql_types::Text>::as_expression(query))
-}
-
-/// The shortest `q` the trigram indexes can answer; shorter ones scan the table with `LIKE`.
-pub const TRIGRAM: usize = 3;
-
-/// The FTS5 query that finds `needle` anywhere in the indexed text: one quoted phrase, so that
-/// no character of it is query syntax. FTS5 ends a query string at NUL ("unterminated string"):
-/// `needle` must hold none, which `q`'s check (no control characters) ensures.
-pub fn phrase(needle: &str) -> String {
-    format!("\"{}\"", needle.replace('"', "\"\""))
-}
-
-/// The SQL `LIKE` pattern that finds `needle` anywhere, with its wildcards taken literally.
-/// Pair with `.escape('\\')`.
-pub fn contains_pattern(needle: &str) -> String {
-    let mut pattern = String::with_capacity(needle.len() + 2);
-    pattern.push('%');
-    for c in needle.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
-/// The text `q` searches: the given fields, lower-cased, one per line. Lower-casing in Rust makes
-/// search case-insensitive for all of Unicode, which SQLite's `LIKE` is not.
-pub fn search_text(parts: &[Option<&str>]) -> String {
-    parts.iter().flatten().map(|part| part.to_lowercase()).collect::<Vec<_>>().join("\n")
 }
 
 impl Db {
@@ -650,8 +349,11 @@ pub fn ever_assigned_ids(conn: &mut Conn, tables: &[&str]) -> Result<bool, AppEr
 mod tests {
     use diesel::migration::MigrationSource;
 
+    use super::writer::WRITE_CLOCK_KEY;
     use super::*;
+    use crate::clock;
     use crate::error::ProblemCode;
+    use crate::schema::service_state;
 
     fn open() -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("a temporary directory: {e}"));

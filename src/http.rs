@@ -59,6 +59,19 @@ pub fn require_match(if_match: &IfMatch, current: &impl Serialize, resource: &st
     }
 }
 
+/// The client errors of a write on a record, found before the write is queued: the record exists
+/// (404) and `If-Match` names its current ETag (412). The write checks both again inside its
+/// transaction, where they hold for certain; this keeps requests that would fail from costing the
+/// batch they would have joined a rollback and a second run.
+pub async fn precheck<T, F>(db: &crate::db::Db, if_match: &IfMatch, resource: &str, get: F) -> Result<(), AppError>
+where
+    T: Serialize + Send + 'static,
+    F: FnOnce(&mut crate::db::Conn) -> Result<T, AppError> + Send + 'static,
+{
+    let current = db.read(get).await?;
+    require_match(if_match, &current, resource)
+}
+
 /// A cheap `304` for a record: when `If-None-Match` names the ETag already served for the
 /// record's current version, answering needs only that version (`version` reads it), not the
 /// record; and not even that while no write has committed since it was last read. `None` means

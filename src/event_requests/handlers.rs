@@ -18,7 +18,7 @@ use crate::http::auth::{Staff, StaffPublisher};
 use crate::http::body::JsonBody;
 use crate::http::conditional::{self, IfMatch};
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, no_query, require_match};
+use crate::http::{RecordId, no_query, precheck, require_match};
 use crate::idempotency::{self, Idempotent, SecretCreated};
 
 /// Neither shared caches nor the browser may keep it.
@@ -295,6 +295,7 @@ pub async fn update_event_request(
     no_query(&request)?;
     let id = id.of("event request")?;
     let if_match = IfMatch::from_request(&request);
+    precheck(&state.db, &if_match, "event request", move |conn| store::get(conn, id)).await?;
     let updated = state
         .db
         .write(move |conn, now| {
@@ -365,6 +366,7 @@ pub async fn delete_event_request(
     no_query(&request)?;
     let id = id.of("event request")?;
     let if_match = IfMatch::from_request(&request);
+    precheck(&state.db, &if_match, "event request", move |conn| store::get(conn, id)).await?;
     state
         .db
         .write(move |conn, _now| store::erase(conn, id, |current| require_match(&if_match, current, "event request")))

@@ -15,7 +15,7 @@ use crate::http::body::JsonBody;
 use crate::http::conditional::IfMatch;
 use crate::http::rendered::{self, Stamp};
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, list_page, no_query, not_modified_by_version, require_match};
+use crate::http::{RecordId, list_page, no_query, not_modified_by_version, precheck, require_match};
 use crate::idempotency::{self, Idempotent};
 use crate::schema_org;
 use crate::schema_org::EventLd;
@@ -218,6 +218,7 @@ pub async fn update_event(
     no_query(&request)?;
     let id = id.of("event")?;
     let if_match = IfMatch::from_request(&request);
+    precheck(&state.db, &if_match, "event", move |conn| store::get(conn, id)).await?;
     let event = state
         .db
         .write(move |conn, now| {
@@ -254,6 +255,7 @@ pub async fn delete_event(
     no_query(&request)?;
     let id = id.of("event")?;
     let if_match = IfMatch::from_request(&request);
+    precheck(&state.db, &if_match, "event", move |conn| store::get(conn, id)).await?;
     state
         .db
         .write(move |conn, now| store::delete(conn, id, now, |current| require_match(&if_match, current, "event")))

@@ -10,7 +10,7 @@ use crate::http::auth::Caller;
 use crate::http::body::JsonBody;
 use crate::http::conditional::IfMatch;
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, list_page, no_query, not_modified_by_version, require_match};
+use crate::http::{RecordId, list_page, no_query, not_modified_by_version, precheck, require_match};
 use crate::idempotency::{self, Idempotent};
 use crate::initiatives::api::{
     Category, Initiative, InitiativePatch, InitiativePatchDoc, InitiativeQuery, InitiativeStatus, NewInitiative,
@@ -175,6 +175,7 @@ pub async fn update_initiative(
     no_query(&request)?;
     let id = id.of("initiative")?;
     let if_match = IfMatch::from_request(&request);
+    precheck(&state.db, &if_match, "initiative", move |conn| store::get(conn, id)).await?;
     let initiative = state
         .db
         .write(move |conn, now| {
@@ -213,6 +214,7 @@ pub async fn delete_initiative(
     no_query(&request)?;
     let id = id.of("initiative")?;
     let if_match = IfMatch::from_request(&request);
+    precheck(&state.db, &if_match, "initiative", move |conn| store::get(conn, id)).await?;
     state
         .db
         .write(move |conn, now| store::delete(conn, id, now, |current| require_match(&if_match, current, "initiative")))

@@ -10,7 +10,7 @@ use crate::http::auth::Caller;
 use crate::http::body::JsonBody;
 use crate::http::conditional::IfMatch;
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, list_page, no_query, not_modified_by_version, require_match};
+use crate::http::{RecordId, list_page, no_query, not_modified_by_version, precheck, require_match};
 use crate::idempotency::{self, Idempotent};
 use crate::metrics::api::{Metric, MetricPatch, MetricPatchDoc, MetricQuery, NewMetric, Unit};
 use crate::metrics::store;
@@ -177,6 +177,7 @@ pub async fn update_metric(
     no_query(&request)?;
     let id = id.of("metric")?;
     let if_match = IfMatch::from_request(&request);
+    precheck(&state.db, &if_match, "metric", move |conn| store::get(conn, id)).await?;
     let metric = state
         .db
         .write(move |conn, now| {
@@ -213,6 +214,7 @@ pub async fn delete_metric(
     no_query(&request)?;
     let id = id.of("metric")?;
     let if_match = IfMatch::from_request(&request);
+    precheck(&state.db, &if_match, "metric", move |conn| store::get(conn, id)).await?;
     state
         .db
         .write(move |conn, now| store::delete(conn, id, now, |current| require_match(&if_match, current, "metric")))

@@ -10,7 +10,7 @@ use crate::http::auth::Caller;
 use crate::http::body::JsonBody;
 use crate::http::conditional::IfMatch;
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, list_page, no_query, not_modified_by_version, require_match};
+use crate::http::{RecordId, list_page, no_query, not_modified_by_version, precheck, require_match};
 use crate::idempotency::{self, Idempotent};
 use crate::programs::api::{Campus, NewProgram, Program, ProgramPatch, ProgramPatchDoc, ProgramQuery, ProgramType};
 use crate::programs::store;
@@ -213,6 +213,7 @@ pub async fn update_program(
     no_query(&request)?;
     let id = id.of("program")?;
     let if_match = IfMatch::from_request(&request);
+    precheck(&state.db, &if_match, "program", move |conn| store::get(conn, id)).await?;
     let program = state
         .db
         .write(move |conn, now| {
@@ -250,6 +251,7 @@ pub async fn delete_program(
     no_query(&request)?;
     let id = id.of("program")?;
     let if_match = IfMatch::from_request(&request);
+    precheck(&state.db, &if_match, "program", move |conn| store::get(conn, id)).await?;
     state
         .db
         .write(move |conn, now| store::delete(conn, id, now, |current| require_match(&if_match, current, "program")))

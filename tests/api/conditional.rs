@@ -100,3 +100,19 @@ async fn checks_come_in_the_order_401_404_412_422() {
     app.send(app.authorized(without_precondition)).await.assert_invalid(&["name"]);
     assert_eq!(app.get(&path).await.json(), program);
 }
+
+#[actix_web::test]
+async fn a_write_that_would_be_404_or_412_is_refused_before_it_reaches_the_writer() {
+    let app = TestApp::new().await;
+    let program = app.create_program(serde_json::json!({})).await;
+    let path = format!("/api/v1/programs/{}", program["id"]);
+    let before = app.state.db.generation();
+    app.patch("/api/v1/programs/999", &serde_json::json!({"name": "x"})).await.assert_problem(404, "not_found");
+    app.delete("/api/v1/metrics/999").await.assert_problem(404, "not_found");
+    let stale = actix_web::test::TestRequest::delete().uri(&path).insert_header(("If-Match", "\"stale\""));
+    app.send(app.authorized(stale)).await.assert_problem(412, "precondition_failed");
+    // No batch ran: the write generation, which every batch moves, is where it was.
+    assert_eq!(app.state.db.generation(), before);
+    app.patch(&path, &serde_json::json!({"name": "Renamed Residency"})).await.assert_status(200);
+    assert_ne!(app.state.db.generation(), before, "a write that reaches the writer moves it");
+}

@@ -1,0 +1,204 @@
+//! The writer thread: every write goes through one queue to one connection, which commits up to
+//! `MAX_BATCH` of them per transaction (group commit: one fsync for all).
+
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::mpsc;
+
+use diesel::prelude::*;
+
+use crate::clock::{self, Micros};
+use crate::db::Conn;
+use crate::db::generation::WriteGeneration;
+use crate::db::search::sync_search;
+use crate::error::{AppError, ProblemCode};
+use crate::schema::service_state;
+
+/// The most writes committed together in one transaction (one fsync).
+const MAX_BATCH: usize = 64;
+
+/// Hands out write timestamps that strictly increase across all writes, even if the system clock
+/// stalls or steps back, so that `updated_at` orders every change. Its last value is stored with
+/// each write transaction (`service_state.write_clock`), so that a restart continues from it.
+#[derive(Debug)]
+pub(super) struct WriteClock {
+    last: AtomicI64,
+}
+
+/// The `service_state` key of the write clock's last value (migration 6).
+pub(super) const WRITE_CLOCK_KEY: &str = "write_clock";
+
+impl WriteClock {
+    fn next(&self) -> Micros {
+        let now = clock::system_now();
+        let previous =
+            self.last.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| Some(now.max(last + 1))).unwrap_or(now);
+        now.max(previous + 1)
+    }
+
+    /// The clock as the database last stored it (0 for a database that never had a write).
+    pub(super) fn load(conn: &mut Conn) -> QueryResult<WriteClock> {
+        let stored: Option<String> =
+            service_state::table.find(WRITE_CLOCK_KEY).select(service_state::value).get_result(conn).optional()?;
+        let last = stored.and_then(|text| text.parse::<Micros>().ok()).unwrap_or(0);
+        Ok(WriteClock { last: AtomicI64::new(last) })
+    }
+
+    /// Stores the last value handed out, inside the write transaction that used it.
+    fn store(&self, conn: &mut Conn) -> QueryResult<()> {
+        let last = self.last.load(Ordering::SeqCst).to_string();
+        diesel::replace_into(service_state::table)
+            .values((service_state::key.eq(WRITE_CLOCK_KEY), service_state::value.eq(last)))
+            .execute(conn)
+            .map(drop)
+    }
+}
+
+/// A write queued for the writer thread: it runs (maybe more than once: a batch is retried without
+/// a write that failed), keeps its last outcome, and hands it to its caller once the transaction
+/// it ran in is durable, or hands over the commit's failure instead.
+pub(super) trait Job: Send {
+    /// Runs the write; `false` when it failed (its error is kept for its caller).
+    fn run(&mut self, conn: &mut Conn, now: Micros) -> bool;
+    /// Forgets the outcome of a run whose transaction was rolled back.
+    fn forget(&mut self);
+    /// The transaction committed: the caller gets the outcome.
+    fn committed(self: Box<Self>);
+    /// The transaction failed: the caller gets `error`.
+    fn failed(self: Box<Self>, error: AppError);
+}
+
+/// A write returning `T` to the caller waiting on `reply`.
+pub(super) struct TypedJob<T, F> {
+    pub work: F,
+    pub outcome: Option<Result<T, AppError>>,
+    pub reply: tokio::sync::oneshot::Sender<Result<T, AppError>>,
+}
+
+impl<T, F> Job for TypedJob<T, F>
+where
+    T: Send,
+    F: FnMut(&mut Conn, Micros) -> Result<T, AppError> + Send,
+{
+    fn run(&mut self, conn: &mut Conn, now: Micros) -> bool {
+        // A panic in one write becomes its error, so that it cannot stop the writer.
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| (self.work)(conn, now)))
+            .unwrap_or_else(|_| Err(AppError::internal("a write panicked")));
+        let succeeded = outcome.is_ok();
+        self.outcome = Some(outcome);
+        succeeded
+    }
+
+    fn forget(&mut self) {
+        self.outcome = None;
+    }
+
+    fn committed(self: Box<Self>) {
+        let outcome = self.outcome.unwrap_or_else(|| Err(AppError::internal("a write was not run")));
+        let _ = self.reply.send(outcome);
+    }
+
+    fn failed(self: Box<Self>, error: AppError) {
+        let _ = self.reply.send(Err(error));
+    }
+}
+
+pub(super) type Queue = mpsc::Receiver<Box<dyn Job>>;
+
+/// The writer thread: takes the waiting writes, up to `MAX_BATCH`, and commits them in one
+/// immediate transaction: one commit, one fsync for all; each caller hears back only after it.
+///
+/// The writes first run one after another with nothing between them. Usually all succeed and
+/// that transaction commits. When one fails, the transaction is rolled back (undoing whatever the
+/// failed write did half-way), that write's error is its answer, and the others run again, each
+/// in its own savepoint so that a failure rolls back that write alone. Savepoints are not the
+/// first choice because each one costs: SQLite journals every page a savepoint touches, and the
+/// full-text indexes flush their pending terms at every savepoint boundary (two fifths of the
+/// writer's time in a profile of `create` with a savepoint per write).
+pub(super) fn write_loop(mut conn: Conn, clock: WriteClock, queue: Queue, generation: WriteGeneration) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let committing = generation.begin_batch();
+        let committed = match commit_together(&mut conn, &clock, &mut batch) {
+            Ok(Some(failed)) => {
+                // The failed write keeps its error; the others run again, apart.
+                let failed = batch.remove(failed);
+                // A batch of one that failed has nothing left to run.
+                let rest = if batch.is_empty() { Ok(()) } else { commit_apart(&mut conn, &clock, &mut batch) };
+                batch.push(failed);
+                rest
+            }
+            Ok(None) => Ok(()),
+            Err(error) => Err(error),
+        };
+        // Before any reply: a client that hears of its write never reads a page kept from before.
+        drop(committing);
+        match committed {
+            Ok(()) => batch.into_iter().for_each(|job| job.committed()),
+            Err(error) => {
+                log::error!("a batch of {} writes failed to commit: {error}", batch.len());
+                let busy = error.code() == ProblemCode::NotReady;
+                for job in batch {
+                    job.failed(if busy {
+                        AppError::client(ProblemCode::NotReady, "The database is busy right now; retry in a moment.")
+                    } else {
+                        AppError::internal("the transaction could not be committed")
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Runs every write in one transaction without savepoints. `Ok(None)`: all succeeded and are
+/// committed. `Ok(Some(index))`: the write at `index` failed; nothing is kept, and only that
+/// write keeps its outcome (its error). `Err`: the transaction itself failed.
+fn commit_together(conn: &mut Conn, clock: &WriteClock, batch: &mut [Box<dyn Job>]) -> Result<Option<usize>, AppError> {
+    let mut failed = None;
+    // BEGIN IMMEDIATE: a deferred transaction that reads and then writes gets SQLITE_BUSY at
+    // once when another writer got there first, whatever busy_timeout says.
+    let outcome = conn.immediate_transaction(|conn| -> Result<(), AppError> {
+        for (index, job) in batch.iter_mut().enumerate() {
+            if !job.run(conn, clock.next()) {
+                failed = Some(index);
+                return Err(AppError::internal("a write in the batch failed"));
+            }
+        }
+        clock.store(conn)?;
+        Ok(sync_search(conn)?)
+    });
+    match (outcome, failed) {
+        (Ok(()), _) => Ok(None),
+        (Err(_), Some(index)) => {
+            for (other, job) in batch.iter_mut().enumerate() {
+                if other != index {
+                    job.forget();
+                }
+            }
+            Ok(Some(index))
+        }
+        (Err(error), None) => Err(error),
+    }
+}
+
+/// Runs every write of `batch` again, each in its own savepoint, in one transaction.
+fn commit_apart(conn: &mut Conn, clock: &WriteClock, batch: &mut [Box<dyn Job>]) -> Result<(), AppError> {
+    conn.immediate_transaction(|conn| -> Result<(), AppError> {
+        for job in batch.iter_mut() {
+            job.forget();
+            let now = clock.next();
+            // A nested transaction is a savepoint: a failure rolls back this write alone.
+            let _ = conn.transaction(|conn| {
+                if job.run(conn, now) { Ok(()) } else { Err(diesel::result::Error::RollbackTransaction) }
+            });
+        }
+        clock.store(conn)?;
+        Ok(sync_search(conn)?)
+    })
+}
