@@ -11,14 +11,13 @@ use actix_web::http::header;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
+use crate::cache::Caches;
 use crate::config::CorsOrigins;
 use crate::db::Db;
-use crate::http::conditional::EtagCache;
-use crate::http::encoding::CompressedCache;
 use crate::http::guard;
 use crate::http::middleware;
 use crate::http::rate_limit::{RateLimitConfig, RateLimiter, SubmissionLimit};
-use crate::http::rendered::{Flights, Rendered, RenderedCache};
+use crate::http::rendered::Rendered;
 use crate::http::respond;
 use crate::{openapi, routes};
 
@@ -42,14 +41,8 @@ pub struct AppState {
     pub cors_origins: CorsOrigins,
     /// The OpenAPI document, rendered once with its ETag.
     pub openapi_document: Rendered,
-    /// Rendered list pages and calendar feeds, until the next write.
-    pub rendered: Arc<RenderedCache>,
-    /// Calendar feeds being rendered, by URL: one rendering per URL at a time.
-    pub feed_renderings: Arc<Flights>,
-    /// ETags of records served, by version, for cheap 304s.
-    pub etags: Arc<EtagCache>,
-    /// Compressed bodies by the identity ETag they encode.
-    pub compressed: Arc<CompressedCache>,
+    /// Every cache (`cache::Caches`): renderings, ETags, compressed bodies, table counts.
+    pub caches: Arc<Caches>,
     /// Every client's rate-limit buckets.
     pub rate_limiter: Arc<RateLimiter>,
     /// Each client IP's allowance of public event request submissions.
@@ -65,10 +58,7 @@ impl AppState {
             db,
             cors_origins,
             openapi_document: respond::document_rendering("application/json", openapi::spec_json().into_bytes()),
-            rendered: Arc::default(),
-            feed_renderings: Arc::default(),
-            etags: Arc::default(),
-            compressed: Arc::default(),
+            caches: Arc::default(),
             rate_limiter: Arc::new(RateLimiter::new(&RateLimitConfig::off())),
             submissions: Arc::new(SubmissionLimit::per_hour(0)),
             readiness: Arc::default(),

@@ -6,9 +6,8 @@
 //! (3.53) plans a bound LIMIT by its value, so it prepares such a statement again at every
 //! execution instead of reusing the cached one (a fifth of the CPU of `get_by_id`).
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::web;
@@ -95,34 +94,6 @@ pub struct Db {
     costly: Arc<tokio::sync::Semaphore>,
     writes: mpsc::Sender<Box<dyn writer::Job>>,
     generation: WriteGeneration,
-    pub counts: CountCache,
-}
-
-/// The row count of each whole table, reused until the next committed write. An unfiltered list
-/// asks for it on every page, and counting grows with the table.
-#[derive(Clone)]
-pub struct CountCache {
-    generation: WriteGeneration,
-    entries: Arc<Mutex<HashMap<&'static str, (u64, i64)>>>,
-}
-
-impl CountCache {
-    /// The cached count of `table`, or `count()` computed now and cached.
-    pub fn get_or(&self, table: &'static str, count: impl FnOnce() -> Result<i64, AppError>) -> Result<i64, AppError> {
-        // Read the generation first: a write that commits while counting makes this entry stale.
-        let Some(generation) = self.generation.current() else { return count() };
-        if let Ok(entries) = self.entries.lock()
-            && let Some((cached_generation, total)) = entries.get(table)
-            && *cached_generation == generation
-        {
-            return Ok(*total);
-        }
-        let total = count()?;
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.insert(table, (generation, total));
-        }
-        Ok(total)
-    }
 }
 
 /// A failure to open the database at start-up.
@@ -172,14 +143,13 @@ impl Db {
         Pragmas.on_acquire(&mut writer).map_err(|e| open_error("configure", &e))?;
         let (writes, queue) = mpsc::channel();
         let generation = WriteGeneration::default();
-        let counts = CountCache { generation: generation.clone(), entries: Arc::default() };
         let committed = generation.clone();
         std::thread::Builder::new()
             .name("rush-api-writer".to_owned())
             .spawn(move || writer::write_loop(writer, clock, queue, committed))
             .map_err(|e| open_error("start the writer for", &e))?;
         let costly = Arc::new(tokio::sync::Semaphore::new(costly_permits(read_pool_size)));
-        Ok(Db { read, costly, writes, generation, counts })
+        Ok(Db { read, costly, writes, generation })
     }
 
     /// The write generation (`db::generation`), read before reading the data that something kept
@@ -387,7 +357,7 @@ mod tests {
         assert!((1..=DEFAULT_READ_POOL_SIZE as usize / 2).contains(&permits));
         assert_eq!(costly_permits(1), 1, "a pool of one still runs costly queries");
         let (release, released) = std::sync::mpsc::channel::<()>();
-        let released = Arc::new(Mutex::new(released));
+        let released = Arc::new(std::sync::Mutex::new(released));
         let mut holding = Vec::new();
         for _ in 0..permits {
             let released = Arc::clone(&released);

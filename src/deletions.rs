@@ -69,6 +69,7 @@ pub fn record(conn: &mut Conn, resource: Collection, id: i64, now: Micros) -> Re
     Ok(())
 }
 
+#[derive(Clone)]
 struct DeletionQuery {
     since: Option<Micros>,
     resource: Option<Collection>,
@@ -87,8 +88,11 @@ fn filtered(query: &DeletionQuery) -> deletions::BoxedQuery<'static, crate::db::
     select
 }
 
-fn list(conn: &mut Conn, query: &DeletionQuery) -> Result<(Vec<Deletion>, i64), AppError> {
-    let total = filtered(query).count().get_result::<i64>(conn)?;
+fn count(conn: &mut Conn, query: &DeletionQuery) -> Result<i64, AppError> {
+    Ok(filtered(query).count().get_result::<i64>(conn)?)
+}
+
+fn page(conn: &mut Conn, query: &DeletionQuery) -> Result<Vec<Deletion>, AppError> {
     let rows: Vec<(String, i64, Micros)> = filtered(query)
         .order((deletions::deleted_at.asc(), deletions::id.asc()))
         .limit(query.limit)
@@ -105,7 +109,7 @@ fn list(conn: &mut Conn, query: &DeletionQuery) -> Result<(Vec<Deletion>, i64), 
             })
         })
         .collect::<Result<_, AppError>>()?;
-    Ok((data, total))
+    Ok(data)
 }
 
 /// List deletions
@@ -129,5 +133,7 @@ pub async fn list_deletions(state: web::Data<AppState>, request: HttpRequest) ->
     let offset = params.get("offset", query::integer(0, i64::MAX)).unwrap_or(0);
     let pairs = params.finish()?;
     let query = DeletionQuery { since, resource, limit, offset };
-    list_page(&state, &request, &pairs, (limit, offset), move |conn| list(conn, &query)).await
+    let counting = query.clone();
+    let counted = move |conn: &mut Conn| count(conn, &counting);
+    list_page(&state, &request, &pairs, (limit, offset), None, counted, move |conn| page(conn, &query)).await
 }

@@ -91,46 +91,50 @@ where
     }
     // Taken before reading: a write that commits meanwhile makes what is read here unconfirmed.
     let generation = state.db.generation();
-    let served = match generation.and_then(|generation| state.etags.current(kind, id, generation)) {
+    let served = match generation.and_then(|generation| state.caches.etags.current(kind, id, generation)) {
         Some(etag) => Some(etag),
         None => {
             let version = state.db.read(version).await?;
-            state.etags.at_version(kind, id, version, generation)
+            state.caches.etags.at_version(kind, id, version, generation)
         }
     };
     Ok(served.filter(|etag| conditional::none_match_hits(request, etag)).map(respond::not_modified))
 }
 
-/// A list page. Rendered pages are kept until the next write (`http::rendered`), so a repeated
-/// request costs no database work; otherwise `load` runs on a read connection and returns the
-/// page's records and the total that match.
-pub async fn list_page<T, F>(
+/// A list page. Rendered pages are kept until the next write (`cache::Caches::get_or_render`),
+/// so a repeated request costs no database work; otherwise `count` and `page` run on one read
+/// connection (a search within the budget of costly queries). `whole_table` names the table when
+/// the query matches all of it, whose count is then kept until the next write too.
+pub async fn list_page<T, C, P>(
     state: &crate::app::AppState,
     request: &HttpRequest,
     pairs: &[(String, String)],
-    page: (i64, i64),
-    load: F,
+    (limit, offset): (i64, i64),
+    whole_table: Option<&'static str>,
+    count: C,
+    page: P,
 ) -> Result<actix_web::HttpResponse, AppError>
 where
     T: Serialize + Send + 'static,
-    F: FnOnce(&mut crate::db::Conn) -> Result<(Vec<T>, i64), AppError> + Send + 'static,
+    C: FnOnce(&mut crate::db::Conn) -> Result<i64, AppError> + Send + 'static,
+    P: FnOnce(&mut crate::db::Conn) -> Result<Vec<T>, AppError> + Send + 'static,
 {
     // Taken before reading: a write that commits meanwhile makes this rendering stale at once.
-    let stamp = state.db.generation().map(|generation| rendered::Stamp { generation, step: 0 });
-    let target = rendered::target_of(request);
-    if let Some(page) = stamp.and_then(|stamp| state.rendered.get(&target, stamp)) {
-        return Ok(page.respond(request));
-    }
-    let (limit, offset) = page;
-    // A search is the most expensive read; it runs within the budget for costly queries.
-    let (data, total) = if pairs.iter().any(|(name, _)| name == "q") {
-        state.db.read_costly(load).await?
-    } else {
-        state.db.read(load).await?
+    let generation = state.db.generation();
+    let stamp = generation.map(|generation| rendered::Stamp { generation, step: 0 });
+    let caches = state.caches.clone();
+    let load = move |conn: &mut crate::db::Conn| {
+        let total = match whole_table {
+            Some(table) => caches.count_or(table, generation, || count(conn))?,
+            None => count(conn)?,
+        };
+        Ok((page(conn)?, total))
     };
-    let page = respond::render_list(request.path(), pairs, &data, respond::ListMeta { total, limit, offset })?;
-    if let Some(stamp) = stamp {
-        state.rendered.put(target, stamp, page.clone());
-    }
+    let searching = pairs.iter().any(|(name, _)| name == "q");
+    let render = async {
+        let (data, total) = if searching { state.db.read_costly(load).await? } else { state.db.read(load).await? };
+        respond::render_list(request.path(), pairs, &data, respond::ListMeta { total, limit, offset })
+    };
+    let page = state.caches.get_or_render(rendered::target_of(request), stamp, render).await?;
     Ok(page.respond(request))
 }

@@ -2,6 +2,8 @@
 
 /// Shared state, the application builder and the server.
 pub mod app;
+/// Every cache, checked against the write generation.
+pub mod cache;
 /// The command line.
 pub mod cli;
 /// Wire and database timestamps.

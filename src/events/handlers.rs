@@ -6,6 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
 use crate::clock;
+use crate::db::Conn;
 use crate::error::AppError;
 use crate::events::api::{Event, EventPatch, EventPatchDoc, EventQuery, EventStatus, EventType, NewEvent};
 use crate::events::calendar;
@@ -93,8 +94,10 @@ pub struct EventListParams {
 pub async fn list_events(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, AppError> {
     let (query, pairs) = EventQuery::from_request(&request)?;
     let page = (query.list.limit, query.list.offset);
-    let counts = state.db.counts.clone();
-    list_page(&state, &request, &pairs, page, move |conn| store::list(conn, &query, &counts)).await
+    let whole_table = query.is_unfiltered().then_some("events");
+    let counting = query.clone();
+    let count = move |conn: &mut Conn| store::count(conn, &counting);
+    list_page(&state, &request, &pairs, page, whole_table, count, move |conn| store::page(conn, &query)).await
 }
 
 /// Get an event
@@ -127,7 +130,7 @@ pub async fn get_event(
     let generation = state.db.generation();
     let event = state.db.read(move |conn| store::get(conn, id)).await?;
     let representation = Representation::of(&event)?;
-    state.etags.remember("event", id, &event.updated_at, &representation.etag, generation);
+    state.caches.etags.remember("event", id, &event.updated_at, &representation.etag, generation);
     Ok(representation.read(&request))
 }
 
@@ -321,22 +324,14 @@ pub async fn list_events_ics(state: web::Data<AppState>, request: HttpRequest) -
     // Taken before reading: a write that lands meanwhile makes this rendering stale at once. The
     // default window moves with the clock, so a rendering also lasts only its minute.
     let stamp = state.db.generation().map(|generation| Stamp { generation, step: now / FEED_STEP });
-    let target = rendered::target_of(&request);
-    if let Some(feed) = stamp.and_then(|stamp| state.rendered.get(&target, stamp)) {
-        return Ok(feed.respond(&request));
-    }
     // A feed holds up to 1,000 events: when it goes stale, the subscribers polling that URL at
-    // that moment wait for one new rendering instead of each making one. Other URLs go on.
-    let _rendering = state.feed_renderings.enter(&target).await;
-    if let Some(feed) = stamp.and_then(|stamp| state.rendered.get(&target, stamp)) {
-        return Ok(feed.respond(&request));
-    }
-    let events = state.db.read_costly(move |conn| store::calendar(conn, &query)).await?;
-    let feed =
-        respond::document_rendering(calendar::TEXT_CALENDAR, calendar::render(CALENDAR_NAME, &events).into_bytes());
-    if let Some(stamp) = stamp {
-        state.rendered.put(target, stamp, feed.clone());
-    }
+    // that moment wait for one new rendering instead of each making one.
+    let render = async {
+        let events = state.db.read_costly(move |conn| store::calendar(conn, &query)).await?;
+        let body = calendar::render(CALENDAR_NAME, &events).into_bytes();
+        Ok(respond::document_rendering(calendar::TEXT_CALENDAR, body))
+    };
+    let feed = state.caches.get_or_render(rendered::target_of(&request), stamp, render).await?;
     Ok(feed.respond(&request))
 }
 

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::clock::Micros;
-use crate::db::{self, Backend, Conn, CountCache};
+use crate::db::{self, Backend, Conn};
 use crate::deletions::{self, Collection};
 use crate::error::AppError;
 use crate::events::api::{Event, EventPatch, EventQuery, EventSort, NewEvent};
@@ -55,13 +55,13 @@ fn filtered(query: &EventQuery) -> events::BoxedQuery<'static, Backend> {
     select
 }
 
-/// One page of the events matching `query`, and how many match in all.
-pub fn list(conn: &mut Conn, query: &EventQuery, counts: &CountCache) -> Result<(Vec<Event>, i64), AppError> {
-    let total = if query.is_unfiltered() {
-        counts.get_or("events", || Ok(events::table.count().get_result::<i64>(conn)?))?
-    } else {
-        filtered(query).count().get_result::<i64>(conn)?
-    };
+/// How many events match `query`.
+pub fn count(conn: &mut Conn, query: &EventQuery) -> Result<i64, AppError> {
+    Ok(filtered(query).count().get_result::<i64>(conn)?)
+}
+
+/// One page of the events matching `query`.
+pub fn page(conn: &mut Conn, query: &EventQuery) -> Result<Vec<Event>, AppError> {
     let mut select = filtered(query);
     for key in &query.list.sort {
         select = match (key.field, key.descending) {
@@ -82,7 +82,7 @@ pub fn list(conn: &mut Conn, query: &EventQuery, counts: &CountCache) -> Result<
         .select(EventRow::as_select())
         .load(conn)?;
     let events = rows.into_iter().map(EventRow::into_event).collect::<Result<_, _>>()?;
-    Ok((events, total))
+    Ok(events)
 }
 
 fn find_row(conn: &mut Conn, id: i64) -> Result<EventRow, AppError> {

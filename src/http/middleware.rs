@@ -103,7 +103,7 @@ pub async fn request_context(
         Ok((request, response)) => {
             let response = finish(response).await;
             let cache =
-                request.app_data::<actix_web::web::Data<crate::app::AppState>>().map(|state| &*state.compressed);
+                request.app_data::<actix_web::web::Data<crate::app::AppState>>().map(|state| &state.caches.compressed);
             let response = match negotiated.encode(response, cache).await {
                 Ok(response) => response,
                 Err(error) => {

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
+use crate::db::Conn;
 use crate::error::AppError;
 use crate::http::auth::Caller;
 use crate::http::body::JsonBody;
@@ -77,8 +78,10 @@ pub struct InitiativeListParams {
 pub async fn list_initiatives(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, AppError> {
     let (query, pairs) = InitiativeQuery::from_request(&request)?;
     let page = (query.list.limit, query.list.offset);
-    let counts = state.db.counts.clone();
-    list_page(&state, &request, &pairs, page, move |conn| store::list(conn, &query, &counts)).await
+    let whole_table = query.is_unfiltered().then_some("initiatives");
+    let counting = query.clone();
+    let count = move |conn: &mut Conn| store::count(conn, &counting);
+    list_page(&state, &request, &pairs, page, whole_table, count, move |conn| store::page(conn, &query)).await
 }
 
 /// Get an initiative
@@ -109,7 +112,7 @@ pub async fn get_initiative(
     let generation = state.db.generation();
     let initiative = state.db.read(move |conn| store::get(conn, id)).await?;
     let representation = Representation::of(&initiative)?;
-    state.etags.remember("initiative", id, &initiative.updated_at, &representation.etag, generation);
+    state.caches.etags.remember("initiative", id, &initiative.updated_at, &representation.etag, generation);
     Ok(representation.read(&request))
 }
 

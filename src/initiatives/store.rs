@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::clock::Micros;
-use crate::db::{self, Backend, Conn, CountCache};
+use crate::db::{self, Backend, Conn};
 use crate::deletions::{self, Collection};
 use crate::error::AppError;
 use crate::initiatives::api::{Initiative, InitiativePatch, InitiativeQuery, InitiativeSort, NewInitiative};
@@ -41,13 +41,13 @@ fn filtered(query: &InitiativeQuery) -> initiatives::BoxedQuery<'static, Backend
     select
 }
 
-/// One page of the initiatives matching `query`, and how many match in all.
-pub fn list(conn: &mut Conn, query: &InitiativeQuery, counts: &CountCache) -> Result<(Vec<Initiative>, i64), AppError> {
-    let total = if query.is_unfiltered() {
-        counts.get_or("initiatives", || Ok(initiatives::table.count().get_result::<i64>(conn)?))?
-    } else {
-        filtered(query).count().get_result::<i64>(conn)?
-    };
+/// How many initiatives match `query`.
+pub fn count(conn: &mut Conn, query: &InitiativeQuery) -> Result<i64, AppError> {
+    Ok(filtered(query).count().get_result::<i64>(conn)?)
+}
+
+/// One page of the initiatives matching `query`.
+pub fn page(conn: &mut Conn, query: &InitiativeQuery) -> Result<Vec<Initiative>, AppError> {
     let mut select = filtered(query);
     for key in &query.list.sort {
         select = match (key.field, key.descending) {
@@ -68,7 +68,7 @@ pub fn list(conn: &mut Conn, query: &InitiativeQuery, counts: &CountCache) -> Re
         .select(InitiativeRow::as_select())
         .load(conn)?;
     let initiatives = rows.into_iter().map(InitiativeRow::into_initiative).collect::<Result<_, _>>()?;
-    Ok((initiatives, total))
+    Ok(initiatives)
 }
 
 fn find_row(conn: &mut Conn, id: i64) -> Result<InitiativeRow, AppError> {

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::clock::Micros;
-use crate::db::{self, Backend, Conn, CountCache};
+use crate::db::{self, Backend, Conn};
 use crate::deletions::{self, Collection};
 use crate::error::AppError;
 use crate::metrics::api::{Metric, MetricPatch, MetricQuery, MetricSort, NewMetric};
@@ -41,13 +41,13 @@ fn filtered(query: &MetricQuery) -> metrics::BoxedQuery<'static, Backend> {
     select
 }
 
-/// One page of the metrics matching `query`, and how many match in all.
-pub fn list(conn: &mut Conn, query: &MetricQuery, counts: &CountCache) -> Result<(Vec<Metric>, i64), AppError> {
-    let total = if query.is_unfiltered() {
-        counts.get_or("metrics", || Ok(metrics::table.count().get_result::<i64>(conn)?))?
-    } else {
-        filtered(query).count().get_result::<i64>(conn)?
-    };
+/// How many metrics match `query`.
+pub fn count(conn: &mut Conn, query: &MetricQuery) -> Result<i64, AppError> {
+    Ok(filtered(query).count().get_result::<i64>(conn)?)
+}
+
+/// One page of the metrics matching `query`.
+pub fn page(conn: &mut Conn, query: &MetricQuery) -> Result<Vec<Metric>, AppError> {
     let mut select = filtered(query);
     for key in &query.list.sort {
         select = match (key.field, key.descending) {
@@ -70,7 +70,7 @@ pub fn list(conn: &mut Conn, query: &MetricQuery, counts: &CountCache) -> Result
         .select(MetricRow::as_select())
         .load(conn)?;
     let metrics = rows.into_iter().map(MetricRow::into_metric).collect::<Result<_, _>>()?;
-    Ok((metrics, total))
+    Ok(metrics)
 }
 
 fn find_row(conn: &mut Conn, id: i64) -> Result<MetricRow, AppError> {

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
+use crate::db::Conn;
 use crate::error::AppError;
 use crate::http::auth::Caller;
 use crate::http::body::JsonBody;
@@ -89,8 +90,10 @@ pub struct ProgramListParams {
 pub async fn list_programs(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, AppError> {
     let (query, pairs) = ProgramQuery::from_request(&request)?;
     let page = (query.list.limit, query.list.offset);
-    let counts = state.db.counts.clone();
-    list_page(&state, &request, &pairs, page, move |conn| store::list(conn, &query, &counts)).await
+    let whole_table = query.is_unfiltered().then_some("programs");
+    let counting = query.clone();
+    let count = move |conn: &mut Conn| store::count(conn, &counting);
+    list_page(&state, &request, &pairs, page, whole_table, count, move |conn| store::page(conn, &query)).await
 }
 
 /// Get a program
@@ -122,7 +125,7 @@ pub async fn get_program(
     let generation = state.db.generation();
     let program = state.db.read(move |conn| store::get(conn, id)).await?;
     let representation = Representation::of(&program)?;
-    state.etags.remember("program", id, &program.updated_at, &representation.etag, generation);
+    state.caches.etags.remember("program", id, &program.updated_at, &representation.etag, generation);
     Ok(representation.read(&request))
 }
 

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::clock::Micros;
-use crate::db::{self, Backend, Conn, CountCache};
+use crate::db::{self, Backend, Conn};
 use crate::deletions::{self, Collection};
 use crate::error::{AppError, ProblemCode};
 use crate::programs::api::{NewProgram, Program, ProgramPatch, ProgramQuery, ProgramSort};
@@ -50,13 +50,13 @@ fn filtered(query: &ProgramQuery) -> programs::BoxedQuery<'static, Backend> {
     select
 }
 
-/// One page of the programs matching `query`, and how many match in all.
-pub fn list(conn: &mut Conn, query: &ProgramQuery, counts: &CountCache) -> Result<(Vec<Program>, i64), AppError> {
-    let total = if query.is_unfiltered() {
-        counts.get_or("programs", || Ok(programs::table.count().get_result::<i64>(conn)?))?
-    } else {
-        filtered(query).count().get_result::<i64>(conn)?
-    };
+/// How many programs match `query`.
+pub fn count(conn: &mut Conn, query: &ProgramQuery) -> Result<i64, AppError> {
+    Ok(filtered(query).count().get_result::<i64>(conn)?)
+}
+
+/// One page of the programs matching `query`.
+pub fn page(conn: &mut Conn, query: &ProgramQuery) -> Result<Vec<Program>, AppError> {
     let mut select = filtered(query);
     for key in &query.list.sort {
         select = match (key.field, key.descending) {
@@ -77,7 +77,7 @@ pub fn list(conn: &mut Conn, query: &ProgramQuery, counts: &CountCache) -> Resul
         .select(ProgramRow::as_select())
         .load(conn)?;
     let programs = rows.into_iter().map(ProgramRow::into_program).collect::<Result<_, _>>()?;
-    Ok((programs, total))
+    Ok(programs)
 }
 
 fn find_row(conn: &mut Conn, id: i64) -> Result<ProgramRow, AppError> {
