@@ -1,7 +1,6 @@
-//! The application: shared state, the one builder every caller uses, and the server.
+//! The application: the one builder every caller uses, and the server.
 
 use std::net::TcpListener;
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_cors::Cors;
@@ -11,14 +10,10 @@ use actix_web::http::header;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
-use crate::cache::Caches;
 use crate::config::CorsOrigins;
-use crate::db::Db;
 use crate::http::guard;
 use crate::http::middleware;
-use crate::http::rate_limit::{RateLimitConfig, RateLimiter, SubmissionLimit};
-use crate::http::rendered::Rendered;
-use crate::http::respond;
+use crate::state::AppState;
 use crate::{openapi, routes};
 
 /// How long in-flight requests may take to finish after SIGTERM or SIGINT.
@@ -33,44 +28,6 @@ pub const KEEP_ALIVE: Duration = Duration::from_secs(30);
 pub const BLOCKING_THREADS_PER_WORKER: usize = 4;
 /// Connections each worker serves at once; more wait in the accept backlog.
 pub const MAX_CONNECTIONS_PER_WORKER: usize = 2_048;
-
-/// What every request can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    pub cors_origins: CorsOrigins,
-    /// The OpenAPI document, rendered once with its ETag.
-    pub openapi_document: Rendered,
-    /// Every cache (`cache::Caches`): renderings, ETags, compressed bodies, table counts.
-    pub caches: Arc<Caches>,
-    /// Every client's rate-limit buckets.
-    pub rate_limiter: Arc<RateLimiter>,
-    /// Each client IP's allowance of public event request submissions.
-    pub submissions: Arc<SubmissionLimit>,
-    /// The last readiness probe's outcome, reused for a second.
-    pub readiness: Arc<crate::health::Readiness>,
-}
-
-impl AppState {
-    /// The state with rate limiting off; `serve` turns it on with `with_rate_limits`.
-    pub fn new(db: Db, cors_origins: CorsOrigins) -> AppState {
-        AppState {
-            db,
-            cors_origins,
-            openapi_document: respond::document_rendering("application/json", openapi::spec_json().into_bytes()),
-            caches: Arc::default(),
-            rate_limiter: Arc::new(RateLimiter::new(&RateLimitConfig::off())),
-            submissions: Arc::new(SubmissionLimit::per_hour(0)),
-            readiness: Arc::default(),
-        }
-    }
-
-    pub fn with_rate_limits(mut self, limits: &RateLimitConfig) -> AppState {
-        self.rate_limiter = Arc::new(RateLimiter::new(limits));
-        self.submissions = Arc::new(SubmissionLimit::per_hour(limits.submissions_per_hour));
-        self
-    }
-}
 
 /// The application as `serve`, the tests and the spec check all see it.
 pub fn build_app(

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
-use crate::app::{self, AppState};
+use crate::app;
 use crate::config::Config;
 use crate::db::Db;
+use crate::state::AppState;
 use crate::tokens::Scope;
 use crate::wire::WireEnum;
 use crate::{openapi, seed, tokens};

@@ -5,7 +5,6 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::AppState;
 use crate::clock::{self, Micros};
 use crate::db::Conn;
 use crate::error::AppError;
@@ -14,6 +13,7 @@ use crate::http::query::{self, QueryParams};
 use crate::http::respond::ListMeta;
 pub use crate::resources::Collection;
 use crate::schema::deletions;
+use crate::state::AppState;
 use crate::wire::{WireEnum, from_db};
 
 /// Deletions are kept at least this long (90 days); older ones are pruned by later deletes.

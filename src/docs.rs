@@ -10,11 +10,11 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa_swagger_ui::Config;
 
-use crate::app::AppState;
 use crate::error::{AppError, ProblemCode};
 use crate::http::no_query;
 use crate::http::rendered::Rendered;
 use crate::http::respond;
+use crate::state::AppState;
 
 /// The HTML pages' policy: only this server's own scripts, styles, images and fonts (Swagger UI
 /// draws its icons as `data:` SVGs, and its bundle inserts one fixed inline style, allowed by its

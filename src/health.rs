@@ -7,8 +7,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::error::{AppError, ProblemCode};
+use crate::state::AppState;
 
 /// How long readiness may take before the database counts as unusable.
 const READY_DEADLINE: Duration = Duration::from_secs(2);

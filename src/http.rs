@@ -77,7 +77,7 @@ where
 /// record; and not even that while no write has committed since it was last read. `None` means
 /// the full representation is needed.
 pub async fn not_modified_by_version<F>(
-    state: &crate::app::AppState,
+    state: &crate::state::AppState,
     request: &HttpRequest,
     kind: &'static str,
     id: i64,
@@ -106,7 +106,7 @@ where
 /// connection (a search within the budget of costly queries). `whole_table` names the table when
 /// the query matches all of it, whose count is then kept until the next write too.
 pub async fn list_page<T, C, P>(
-    state: &crate::app::AppState,
+    state: &crate::state::AppState,
     request: &HttpRequest,
     pairs: &[(String, String)],
     (limit, offset): (i64, i64),

@@ -52,6 +52,8 @@ pub mod schema_org;
 pub mod seed;
 /// Slug derivation.
 pub mod slugs;
+/// What every request can reach.
+pub mod state;
 /// Write tokens.
 pub mod tokens;
 /// Wire enumerations.

@@ -6,7 +6,6 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::event_requests::api::{
     EventRequest, EventRequestPatchDoc, NewEventRequest, RequestQuery, RequestStatus, StaffPatch, Submission,
@@ -20,6 +19,7 @@ use crate::http::conditional::{self, IfMatch};
 use crate::http::respond::{self, ListMeta, Representation};
 use crate::http::{RecordId, no_query, precheck, require_match};
 use crate::idempotency::{self, Idempotent, SecretCreated};
+use crate::state::AppState;
 
 /// Neither shared caches nor the browser may keep it.
 pub const PRIVATE: &str = "private, no-store";

@@ -4,7 +4,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::AppState;
 use crate::clock;
 use crate::db::Conn;
 use crate::error::AppError;
@@ -20,6 +19,7 @@ use crate::http::{RecordId, list_page, no_query, not_modified_by_version, preche
 use crate::idempotency::{self, Idempotent};
 use crate::schema_org;
 use crate::schema_org::EventLd;
+use crate::state::AppState;
 
 /// A page of events.
 #[derive(ToSchema)]

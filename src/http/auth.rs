@@ -5,8 +5,8 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::tokens::{self, Scope};
 
 /// The scopes an operation needs, as a bit set (`CONTENT`, `REQUESTS`), for `Authorized<S>`.

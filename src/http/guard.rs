@@ -8,9 +8,9 @@ use actix_web::http::{ConnectionType, Method};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
-use crate::app::AppState;
 use crate::error::{AppError, ProblemCode};
 use crate::http::rate_limit::{Client, RateLimiter, Verdict};
+use crate::state::AppState;
 
 /// A second handle on a connection's socket, to end its reading side from a handler.
 pub struct ConnectionSocket(socket2::Socket);

@@ -102,8 +102,9 @@ pub async fn request_context(
     match outcome {
         Ok((request, response)) => {
             let response = finish(response).await;
-            let cache =
-                request.app_data::<actix_web::web::Data<crate::app::AppState>>().map(|state| &state.caches.compressed);
+            let cache = request
+                .app_data::<actix_web::web::Data<crate::state::AppState>>()
+                .map(|state| &state.caches.compressed);
             let response = match negotiated.encode(response, cache).await {
                 Ok(response) => response,
                 Err(error) => {

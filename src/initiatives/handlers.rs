@@ -4,7 +4,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::AppState;
 use crate::db::Conn;
 use crate::error::AppError;
 use crate::http::auth::Caller;
@@ -17,6 +16,7 @@ use crate::initiatives::api::{
     Category, Initiative, InitiativePatch, InitiativePatchDoc, InitiativeQuery, InitiativeStatus, NewInitiative,
 };
 use crate::initiatives::store;
+use crate::state::AppState;
 
 /// A page of initiatives.
 #[derive(ToSchema)]

@@ -4,7 +4,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::AppState;
 use crate::db::Conn;
 use crate::error::AppError;
 use crate::http::auth::Caller;
@@ -15,6 +14,7 @@ use crate::http::{RecordId, list_page, no_query, not_modified_by_version, preche
 use crate::idempotency::{self, Idempotent};
 use crate::metrics::api::{Metric, MetricPatch, MetricPatchDoc, MetricQuery, NewMetric, Unit};
 use crate::metrics::store;
+use crate::state::AppState;
 
 /// A page of metrics.
 #[derive(ToSchema)]

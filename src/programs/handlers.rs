@@ -4,7 +4,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::AppState;
 use crate::db::Conn;
 use crate::error::AppError;
 use crate::http::auth::Caller;
@@ -17,6 +16,7 @@ use crate::programs::api::{Campus, NewProgram, Program, ProgramPatch, ProgramPat
 use crate::programs::store;
 use crate::schema_org;
 use crate::schema_org::ProgramLd;
+use crate::state::AppState;
 
 /// A page of programs.
 #[derive(ToSchema)]
