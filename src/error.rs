@@ -506,7 +506,7 @@ impl ResponseError for AppError {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"rush-api\""));
             }
             AppError::InsufficientScope { scope } => {
-                let challenge = format!("Bearer realm=\"rush-api\", error=\"insufficient_scope\", scope=\"{scope}\"");
+                let challenge = format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\"");
                 response.insert_header((header::WWW_AUTHENTICATE, challenge));
             }
             AppError::MethodNotAllowed { allow, .. } => {

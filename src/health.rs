@@ -58,7 +58,7 @@ fn ok() -> HttpResponse {
 /// Liveness
 ///
 /// `200` while the process is up and serving, whatever the state of the database.
-#[utoipa::path(get, path = "/healthz", tag = "operations", operation_id = "get_healthz",
+#[utoipa::path(get, path = "/healthz", tag = "operations", operation_id = "check_liveness",
     responses((status = 200, description = "The process is up.", body = Health)))]
 pub async fn healthz(request: HttpRequest) -> Result<HttpResponse, AppError> {
     crate::http::no_query(&request)?;
@@ -70,7 +70,7 @@ pub async fn healthz(request: HttpRequest) -> Result<HttpResponse, AppError> {
 /// `200` when the database can be read and a write transaction can begin within 2 seconds,
 /// otherwise `503`. The answer comes from a check at most 1 second old. Load balancers should
 /// route traffic only to ready instances.
-#[utoipa::path(get, path = "/readyz", tag = "operations", operation_id = "get_readyz",
+#[utoipa::path(get, path = "/readyz", tag = "operations", operation_id = "check_readiness",
     responses((status = 200, description = "The database is usable.", body = Health)))]
 pub async fn readyz(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, AppError> {
     crate::http::no_query(&request)?;

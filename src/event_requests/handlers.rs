@@ -180,8 +180,8 @@ pub async fn get_event_request_status(
 /// Withdraw an event request
 ///
 /// The requester withdraws the request behind a status link, while it is `submitted` or
-/// `in_review` (otherwise 409 `invalid_transition`; withdrawing again changes nothing). No token
-/// and no body.
+/// `in_review`; otherwise (already withdrawn included) 409 `invalid_transition`. No token and no
+/// body.
 #[utoipa::path(
     post, path = "/api/v1/event-requests/status/{secret}/withdraw", tag = "event requests", operation_id = "withdraw_event_request",
     params(("secret" = String, Path, description = "The secret of the status link: 64 lower-case hex digits (256 bits).", pattern = "^[0-9a-f]{64}$")),

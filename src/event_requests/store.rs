@@ -159,13 +159,11 @@ pub fn by_secret(conn: &mut Conn, secret: &str) -> Result<RequestRow, AppError> 
     }
 }
 
-/// The requester withdraws: only while `submitted` or `in_review`.
+/// The requester withdraws: only while `submitted` or `in_review` (a withdrawn request is
+/// neither, so withdrawing twice is refused too).
 pub fn withdraw(conn: &mut Conn, secret: &str, now: Micros) -> Result<EventRequest, AppError> {
     let row = by_secret(conn, secret)?;
     let status = crate::wire::from_db::<RequestStatus>("event_requests.status", &row.status)?;
-    if status == RequestStatus::Withdrawn {
-        return row.into_request();
-    }
     if !status.may_withdraw() {
         return Err(invalid_transition(status, RequestStatus::Withdrawn));
     }
