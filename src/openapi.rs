@@ -175,6 +175,50 @@ impl Modify for Contract {
         }
         remove_unreferenced_problems(openapi);
         require_distinct_support(openapi);
+        bound_header_strings(openapi);
+    }
+}
+
+/// The longest value each response header can have, so that clients and linters can bound what
+/// they accept: every string header gets a `maxLength`.
+fn bound_header_strings(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{Schema, SchemaType};
+    fn longest(name: &str) -> usize {
+        match name {
+            "X-Request-Id" => 128,
+            // A strong ETag is a quoted SHA-256 prefix, with `-gzip` or `-br` when compressed.
+            "ETag" => 64,
+            "Location" => 200,
+            // Two links, each a request target of at most 8 KiB.
+            "Link" => 32_768,
+            _ => 256,
+        }
+    }
+    let bound = |response: &mut utoipa::openapi::Response| {
+        for (name, header) in response.headers.iter_mut() {
+            if let RefOr::T(Schema::Object(schema)) = &mut header.schema
+                && schema.schema_type == SchemaType::from(Type::String)
+                && schema.max_length.is_none()
+            {
+                schema.max_length = Some(longest(name));
+            }
+        }
+    };
+    if let Some(components) = openapi.components.as_mut() {
+        components.responses.values_mut().for_each(|response| {
+            if let RefOr::T(response) = response {
+                bound(response);
+            }
+        });
+    }
+    for item in openapi.paths.paths.values_mut() {
+        for operation in [&mut item.get, &mut item.post, &mut item.patch, &mut item.delete].into_iter().flatten() {
+            for response in operation.responses.responses.values_mut() {
+                if let RefOr::T(response) = response {
+                    bound(response);
+                }
+            }
+        }
     }
 }
 
@@ -442,11 +486,11 @@ fn retry_after_header() -> utoipa::openapi::header::Header {
 fn add_rate_limit_headers(response: &mut utoipa::openapi::Response) {
     response.headers.insert(
         "RateLimit-Policy".to_owned(),
-        string_header("The client's quota: `\"default\";q=<requests>;w=<seconds>` (per IP address, or per token when a valid one is sent)."),
+        string_header("The client's quota: `\"default\";q=<requests>;w=<seconds>` (per IP address, or per token when a valid one is sent); a public event request submission also names its own, `\"submissions\";q=<submissions>;w=3600` (per IP address)."),
     );
     response.headers.insert(
         "RateLimit".to_owned(),
-        string_header("What is left of the quota: `\"default\";r=<remaining requests>;t=<seconds until the quota is whole again>`."),
+        string_header("What is left of each quota: `\"<policy>\";r=<remaining requests>;t=<seconds until the quota is whole again>`."),
     );
 }
 
