@@ -157,7 +157,7 @@ pub struct MetricPatchDoc {
     pub label: Option<String>,
     #[schema(nullable = false, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 1, max_length = 80)]
     pub slug: Option<String>,
-    #[schema(nullable = false, value_type = f64)]
+    #[schema(nullable = false, value_type = Option<f64>)]
     pub value: Option<Number>,
     #[schema(nullable = false)]
     pub unit: Option<Unit>,
