@@ -107,6 +107,53 @@ function M.event_patch_body()
   return string.format('{"capacity":%d,"location_name":"Room %d"}', math.random(1, 100000), math.random(1, 999))
 end
 
+-- Event requests: the event types a request may name (the events' six and `volunteer`), the kinds
+-- of support it may ask for, and organizations to ask.
+M.REQUEST_EVENT_TYPES = { "health_fair", "community_event", "networking", "wellness", "recruitment", "education",
+  "volunteer" }
+M.SUPPORT = { "health_screenings", "health_education", "information_table", "speaker", "volunteers", "vaccinations",
+  "sponsorship" }
+M.ORGANIZATIONS = {
+  "Near West Side Community Council", "Garfield Park Neighbors", "North Lawndale Youth League",
+  "Austin Coming Together", "Westside Health Authority", "Little Village Parents Network",
+  "East Garfield Park Block Club", "Humboldt Park Health Circle",
+}
+local OFFSETS = { { 0, "Z" }, { -5, "-05:00" }, { -6, "-06:00" } }
+
+-- A valid public submission for POST /api/v1/event-requests (no token). The contact email and the
+-- event title are unique per run: tag, thread, counter, so the 24-hour duplicate rule (same email,
+-- title and start) never fires. ctx: t0 (epoch seconds, in the future) and span (number of
+-- 15-minute slots after it): starts_at is in the future. Every fourth leaves the optional
+-- contact_phone, event_description and ends_at out.
+function M.request_body(tag, n, ctx)
+  local start = ctx.t0 + math.random(0, ctx.span - 1) * 900
+  local offset = OFFSETS[math.random(#OFFSETS)]
+  local function stamp(t) return os.date("!%Y-%m-%dT%H:%M:%S", t + offset[1] * 3600) .. offset[2] end
+  local support, first = {}, math.random(#M.SUPPORT)
+  for i = 0, math.random(1, 3) - 1 do
+    support[#support + 1] = '"' .. M.SUPPORT[((first + i - 1) % #M.SUPPORT) + 1] .. '"'
+  end
+  local location = M.pick(M.LOCATIONS)
+  local fields = {
+    string.format('"organization_name":"%s"', M.pick(M.ORGANIZATIONS)),
+    string.format('"contact_name":"Contact t%d #%d"', tid or 0, n),
+    string.format('"contact_email":"bench.%s.t%d.%d@example.org"', tag, tid or 0, n),
+    string.format('"event_title":"Bench request %s t%d #%d"', tag, tid or 0, n),
+    string.format('"event_type":"%s"', M.pick(M.REQUEST_EVENT_TYPES)),
+    '"requested_support":[' .. table.concat(support, ",") .. "]",
+    string.format('"starts_at":"%s"', stamp(start)),
+    string.format('"location_name":"%s"', location),
+    '"address":"1620 W Harrison St, Chicago, IL 60612"',
+    string.format('"expected_attendance":%d', math.random(20, 2000)),
+  }
+  if n % 4 ~= 0 then
+    fields[#fields + 1] = string.format('"contact_phone":"+1 (312) 555-%04d"', math.random(0, 9999))
+    fields[#fields + 1] = '"event_description":"A community event asking RUSH for support (created by the benchmark)."'
+    fields[#fields + 1] = string.format('"ends_at":"%s"', stamp(start + 3600 * math.random(1, 6)))
+  end
+  return "{" .. table.concat(fields, ",") .. "}"
+end
+
 -- Aggregation in the main Lua state: setup() sees every thread, done() reads their counters.
 local threads = {}
 
