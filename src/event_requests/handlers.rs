@@ -314,14 +314,14 @@ pub async fn update_event_request(
 /// Turn an event request into an event
 ///
 /// Staff, in one transaction: creates a `scheduled` event from the request (title, description,
-/// type, times, location and address), with any event fields the body gives on top (send `{}`
-/// for none), links it (`event_id`) and sets the request `accepted`. A request that already has
+/// type, times, location and address), with any event fields the body gives on top (no body, or
+/// `{}`, for none), links it (`event_id`) and sets the request `accepted`. A request that already has
 /// an event is a 409 `event_already_created`; one that cannot be accepted (withdrawn) a 409
 /// `invalid_transition`. Needs a token with both scopes, `requests` and `content`.
 #[utoipa::path(
     post, path = "/api/v1/event-requests/{id}/event", tag = "event requests", operation_id = "create_event_from_request",
     params(("id" = i64, Path, description = "The request's id.", minimum = 1)),
-    request_body(content = NewEvent, content_type = "application/json", description = "Event fields that override the request's; every field optional. `{}` takes the request as it is."),
+    request_body(content = Option<NewEvent>, content_type = "application/json", description = "Event fields that override the request's, every field optional. Optional: no body (or `{}`) takes the request as it is."),
     security(("bearer" = ["requests", "content"])),
     responses((status = 201, description = "The created event.", body = Event, headers(
         ("Location" = String, description = "The URL of the new event."),
@@ -337,7 +337,15 @@ pub async fn create_event_from_request(
 ) -> Result<HttpResponse, AppError> {
     no_query(&request)?;
     let id = id.of("event request")?;
-    let overrides = body.value()?;
+    // No body at all (no Content-Type, nothing sent) takes the request as it is, like `{}`.
+    let declared = |name| request.headers().contains_key(name);
+    let bodiless = !declared(header::CONTENT_TYPE)
+        && !declared(header::TRANSFER_ENCODING)
+        && request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_none_or(|length| length.to_str().is_ok_and(|length| length.trim() == "0"));
+    let overrides = if bodiless { serde_json::json!({}) } else { body.value()? };
     let event = state.db.write(move |conn, now| store::create_event(conn, id, overrides.clone(), now)).await?;
     let location = format!("/api/v1/events/{}", event.id);
     Ok(Representation::of(&event)?.created(location))

@@ -412,13 +412,21 @@ async fn accepting_into_an_event_is_one_step_and_happens_once() {
     let seen = app.get(&status_url).await.json();
     assert_eq!((seen["status"].clone(), seen["event_id"].clone()), (json!("accepted"), event["id"].clone()));
     app.post(&path, &json!({})).await.assert_problem(409, "event_already_created");
-    assert_eq!(count_rows(&app, "events"), 1);
+    // Without a body at all, a request is taken as it is.
+    let (bare, _) = submitted(&app, 3).await;
+    let bare_path = format!("/api/v1/event-requests/{}/event", bare["id"]);
+    let created = app.send(app.authorized(TestRequest::post().uri(&bare_path))).await;
+    created.assert_status(201);
+    assert_eq!(created.json()["title"], "West Side Health Fair 3");
+    let wrong_type = TestRequest::post().uri(&bare_path).insert_header(("Content-Type", "text/plain")).set_payload("x");
+    app.send(app.authorized(wrong_type)).await.assert_problem(415, "unsupported_media_type");
+    assert_eq!(count_rows(&app, "events"), 2);
     // An invalid override creates nothing and changes nothing.
     let (other, other_url) = submitted(&app, 2).await;
     let other_path = format!("/api/v1/event-requests/{}/event", other["id"]);
     app.post(&other_path, &json!({"capacity": 0})).await.assert_invalid(&["capacity"]);
     assert_eq!(app.get(&other_url).await.json()["status"], "submitted");
-    assert_eq!(count_rows(&app, "events"), 1);
+    assert_eq!(count_rows(&app, "events"), 2);
     // The public sees the event, and nothing of the request's contact.
     for public in [
         format!("/api/v1/events/{}", event["id"]),
