@@ -36,7 +36,7 @@ pub type Backend = diesel::sqlite::Sqlite;
 pub type Conn = SqliteConnection;
 type ConnPool = Pool<ConnectionManager<Conn>>;
 
-const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
 /// Connections for reads unless `DATABASE_POOL_SIZE` says otherwise. Two workers keep about this
 /// many busy; more costs memory (each connection has its own page cache) without adding throughput.

@@ -17,6 +17,7 @@ mod initiatives;
 mod lists;
 mod metrics;
 mod openapi;
+mod postgres;
 mod programs;
 mod public_internet;
 mod reliability;

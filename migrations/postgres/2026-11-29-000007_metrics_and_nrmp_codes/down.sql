@@ -1,0 +1,3 @@
+DROP INDEX programs_nrmp_code;
+ALTER TABLE programs DROP COLUMN nrmp_code;
+DROP TABLE metrics;

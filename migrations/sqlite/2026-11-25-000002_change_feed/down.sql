@@ -1,0 +1,3 @@
+DROP TABLE idempotency_keys;
+ALTER TABLE events DROP COLUMN revision;
+DROP TABLE deletions;

@@ -1,0 +1,2 @@
+DROP TABLE event_requests;
+ALTER TABLE api_tokens DROP COLUMN scopes;
