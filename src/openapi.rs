@@ -176,6 +176,7 @@ impl Modify for Contract {
         remove_unreferenced_problems(openapi);
         require_distinct_support(openapi);
         bound_header_strings(openapi);
+        bound_record_strings(openapi);
     }
 }
 
@@ -218,6 +219,57 @@ fn bound_header_strings(openapi: &mut utoipa::openapi::OpenApi) {
                     bound(response);
                 }
             }
+        }
+    }
+}
+
+/// A record answers its fields within the limits its create body accepts: each record schema
+/// (`Program`) takes the `maxLength` of the same property of its create schema (`NewProgram`),
+/// and a timestamp or date is at most as long as the longest the service writes. Clients and
+/// linters can then bound what they accept.
+fn bound_record_strings(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{KnownFormat, Schema, SchemaFormat, SchemaType};
+    let Some(components) = openapi.components.as_mut() else { return };
+    let limits_of = |schema: Option<&RefOr<Schema>>| -> std::collections::BTreeMap<String, usize> {
+        let Some(RefOr::T(Schema::Object(object))) = schema else { return Default::default() };
+        object
+            .properties
+            .iter()
+            .filter_map(|(name, property)| match property {
+                RefOr::T(Schema::Object(property)) => property.max_length.map(|max| (name.clone(), max)),
+                _ => None,
+            })
+            .collect()
+    };
+    let pairs: Vec<(String, std::collections::BTreeMap<String, usize>)> = components
+        .schemas
+        .keys()
+        .filter_map(|name| name.strip_prefix("New").map(|record| (record.to_owned(), name.clone())))
+        .map(|(record, create)| (record, limits_of(components.schemas.get(&create))))
+        .collect();
+    let string = SchemaType::from(Type::String);
+    // Request schemas keep what they accept as it is (an instant may carry more digits).
+    let is_request = |name: &str| name.starts_with("New") || name.ends_with("Patch");
+    for (name, schema) in components.schemas.iter_mut().filter(|(name, _)| !is_request(name)) {
+        let RefOr::T(Schema::Object(object)) = schema else { continue };
+        let limits = pairs.iter().find(|(record, _)| record == name).map(|(_, limits)| limits);
+        for (property, value) in object.properties.iter_mut() {
+            let RefOr::T(Schema::Object(value)) = value else { continue };
+            let is_string =
+                value.schema_type == string || value.schema_type == SchemaType::from_iter([Type::String, Type::Null]);
+            if !is_string || value.max_length.is_some() || value.enum_values.is_some() {
+                continue;
+            }
+            let inherited = limits.and_then(|limits| limits.get(property)).copied();
+            // `2026-05-17T15:04:05.123456Z` at the longest; dates are `YYYY-MM-DD`.
+            let by_format = match &value.format {
+                Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)) => Some(27),
+                Some(SchemaFormat::Custom(format)) if format == "date-time" => Some(27),
+                Some(SchemaFormat::KnownFormat(KnownFormat::Date)) => Some(10),
+                Some(SchemaFormat::Custom(format)) if format == "date" => Some(10),
+                _ => None,
+            };
+            value.max_length = inherited.or(by_format);
         }
     }
 }
