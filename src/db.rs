@@ -387,32 +387,55 @@ mod tests {
     }
 
     #[actix_web::test]
-    async fn the_write_clock_is_stored_with_each_write_and_a_reopened_database_continues_from_it() {
+    async fn the_database_holds_a_lease_past_every_timestamp_and_a_reopened_database_continues_from_it() {
         let (dir, db) = open();
         let path = dir.path().join("budget.sqlite3").to_string_lossy().into_owned();
-        // A clock far ahead of the system's (as after the system clock stepped back).
-        let ahead = clock::system_now() + 3_600_000_000;
-        let stored = db.write(|_conn, now| Ok(now)).await.unwrap_or_else(|e| panic!("write: {e}"));
-        drop(db);
-        // Another process (an older binary, a restore) left a later clock in the file.
-        let mut conn = Conn::establish(&path).unwrap_or_else(|e| panic!("open: {e}"));
-        conn.batch_execute(&format!(
-            "PRAGMA busy_timeout = 5000; UPDATE service_state SET value = '{ahead}' WHERE key = 'write_clock'"
-        ))
-        .unwrap_or_else(|e| panic!("update: {e}"));
-        assert!(stored < ahead);
-        let reopened = Db::open(&path).unwrap_or_else(|e| panic!("reopen: {e}"));
-        let now = reopened.write(|_conn, now| Ok(now)).await.unwrap_or_else(|e| panic!("write: {e}"));
-        assert!(now > ahead, "{now} after {ahead}");
-        let stored = reopened
-            .read(|conn| {
+        let lease = |db: Db| async move {
+            db.read(|conn| {
                 Ok(service_state::table
                     .find(WRITE_CLOCK_KEY)
                     .select(service_state::value)
                     .get_result::<String>(conn)?)
             })
-            .await;
-        assert_eq!(stored.ok(), Some(now.to_string()));
+            .await
+            .ok()
+            .and_then(|text| text.parse::<Micros>().ok())
+            .unwrap_or_default()
+        };
+        let write =
+            |db: Db| async move { db.write(|_conn, now| Ok(now)).await.unwrap_or_else(|e| panic!("write: {e}")) };
+        let first_write = write(db.clone()).await;
+        let first = lease(db.clone()).await;
+        assert!(first >= first_write, "the lease {first} covers {first_write}");
+        // Writes within the lease leave it alone (no write to the clock's row per commit)...
+        let second = write(db.clone()).await;
+        assert!(second > first_write && second <= first);
+        assert_eq!(lease(db.clone()).await, first);
+        // ...and one past it stores the next.
+        let mut last = second;
+        for _ in 0..300 {
+            if last > first {
+                break;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+            last = write(db.clone()).await;
+        }
+        assert!(last > first, "the clock passed its lease within 3 s");
+        assert!(lease(db.clone()).await >= last);
+        drop(db);
+
+        // Another process (an older binary, a restore) left a later clock in the file, as after
+        // the system clock stepped back: a reopened database continues after it.
+        let ahead = clock::system_now() + 3_600_000_000;
+        let mut conn = Conn::establish(&path).unwrap_or_else(|e| panic!("open: {e}"));
+        conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = 5000; UPDATE service_state SET value = '{ahead}' WHERE key = 'write_clock'"
+        ))
+        .unwrap_or_else(|e| panic!("update: {e}"));
+        let reopened = Db::open(&path).unwrap_or_else(|e| panic!("reopen: {e}"));
+        let now = write(reopened.clone()).await;
+        assert!(now > ahead, "{now} after {ahead}");
+        assert!(lease(reopened).await >= now);
     }
 
     #[derive(QueryableByName, Debug, PartialEq)]
