@@ -62,14 +62,31 @@ pub fn require_match(if_match: &IfMatch, current: &impl Serialize, resource: &st
 /// The client errors of a write on a record, found before the write is queued: the record exists
 /// (404) and `If-Match` names its current ETag (412). The write checks both again inside its
 /// transaction, where they hold for certain; this keeps requests that would fail from costing the
-/// batch they would have joined a rollback and a second run.
-pub async fn precheck<T, F>(db: &crate::db::Db, if_match: &IfMatch, resource: &str, get: F) -> Result<(), AppError>
+/// batch they would have joined a rollback and a second run. It reads as little as it can: the
+/// record's version, and the record itself only when `If-Match` names tags that the ETags served
+/// for that version cannot answer.
+pub async fn precheck<T, V, G>(
+    state: &crate::state::AppState,
+    if_match: &IfMatch,
+    (kind, id): (&'static str, i64),
+    version: V,
+    get: G,
+) -> Result<(), AppError>
 where
     T: Serialize + Send + 'static,
-    F: FnOnce(&mut crate::db::Conn) -> Result<T, AppError> + Send + 'static,
+    V: FnOnce(&mut crate::db::Conn) -> Result<crate::clock::Micros, AppError> + Send + 'static,
+    G: FnOnce(&mut crate::db::Conn) -> Result<T, AppError> + Send + 'static,
 {
-    let current = db.read(get).await?;
-    require_match(if_match, &current, resource)
+    let generation = state.db.generation();
+    let version = state.db.read(version).await?;
+    if !if_match.names_tags() {
+        return Ok(());
+    }
+    if let Some(etag) = state.caches.etags.at_version(kind, id, version, generation) {
+        return if if_match.allows(&etag) { Ok(()) } else { Err(AppError::precondition_failed(kind)) };
+    }
+    let current = state.db.read(get).await?;
+    require_match(if_match, &current, kind)
 }
 
 /// A cheap `304` for a record: when `If-None-Match` names the ETag already served for the

@@ -295,7 +295,14 @@ pub async fn update_event_request(
     no_query(&request)?;
     let id = id.of("event request")?;
     let if_match = IfMatch::from_request(&request);
-    precheck(&state.db, &if_match, "event request", move |conn| store::get(conn, id)).await?;
+    precheck(
+        &state,
+        &if_match,
+        ("event request", id),
+        move |conn| store::version(conn, id),
+        move |conn| store::get(conn, id),
+    )
+    .await?;
     let updated = state
         .db
         .write(move |conn, now| {
@@ -374,7 +381,14 @@ pub async fn delete_event_request(
     no_query(&request)?;
     let id = id.of("event request")?;
     let if_match = IfMatch::from_request(&request);
-    precheck(&state.db, &if_match, "event request", move |conn| store::get(conn, id)).await?;
+    precheck(
+        &state,
+        &if_match,
+        ("event request", id),
+        move |conn| store::version(conn, id),
+        move |conn| store::get(conn, id),
+    )
+    .await?;
     state
         .db
         .write(move |conn, _now| store::erase(conn, id, |current| require_match(&if_match, current, "event request")))

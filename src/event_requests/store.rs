@@ -246,6 +246,16 @@ fn find_row(conn: &mut Conn, id: i64) -> Result<RequestRow, AppError> {
         .ok_or_else(|| AppError::not_found(RESOURCE, id))
 }
 
+/// The version (`updated_at`) of request `id`, without loading it.
+pub fn version(conn: &mut Conn, id: i64) -> Result<Micros, AppError> {
+    event_requests::table
+        .find(id)
+        .select(event_requests::updated_at)
+        .get_result(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found(RESOURCE, id))
+}
+
 pub fn get(conn: &mut Conn, id: i64) -> Result<EventRequest, AppError> {
     find_row(conn, id)?.into_request()
 }

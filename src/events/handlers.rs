@@ -221,7 +221,8 @@ pub async fn update_event(
     no_query(&request)?;
     let id = id.of("event")?;
     let if_match = IfMatch::from_request(&request);
-    precheck(&state.db, &if_match, "event", move |conn| store::get(conn, id)).await?;
+    precheck(&state, &if_match, ("event", id), move |conn| store::version(conn, id), move |conn| store::get(conn, id))
+        .await?;
     let event = state
         .db
         .write(move |conn, now| {
@@ -258,7 +259,8 @@ pub async fn delete_event(
     no_query(&request)?;
     let id = id.of("event")?;
     let if_match = IfMatch::from_request(&request);
-    precheck(&state.db, &if_match, "event", move |conn| store::get(conn, id)).await?;
+    precheck(&state, &if_match, ("event", id), move |conn| store::version(conn, id), move |conn| store::get(conn, id))
+        .await?;
     state
         .db
         .write(move |conn, now| store::delete(conn, id, now, |current| require_match(&if_match, current, "event")))

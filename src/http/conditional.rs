@@ -55,6 +55,12 @@ impl IfMatch {
         IfMatch(listed_tags(request.headers(), header::IF_MATCH))
     }
 
+    /// Whether it names entity tags (rather than being absent or `*`): only then does the
+    /// record's current tag matter.
+    pub fn names_tags(&self) -> bool {
+        matches!(self.0, Some(Some(_)))
+    }
+
     /// Strong comparison against the record's current tag: a weak tag never matches.
     pub fn allows(&self, current: &str) -> bool {
         match &self.0 {

@@ -178,7 +178,14 @@ pub async fn update_initiative(
     no_query(&request)?;
     let id = id.of("initiative")?;
     let if_match = IfMatch::from_request(&request);
-    precheck(&state.db, &if_match, "initiative", move |conn| store::get(conn, id)).await?;
+    precheck(
+        &state,
+        &if_match,
+        ("initiative", id),
+        move |conn| store::version(conn, id),
+        move |conn| store::get(conn, id),
+    )
+    .await?;
     let initiative = state
         .db
         .write(move |conn, now| {
@@ -217,7 +224,14 @@ pub async fn delete_initiative(
     no_query(&request)?;
     let id = id.of("initiative")?;
     let if_match = IfMatch::from_request(&request);
-    precheck(&state.db, &if_match, "initiative", move |conn| store::get(conn, id)).await?;
+    precheck(
+        &state,
+        &if_match,
+        ("initiative", id),
+        move |conn| store::version(conn, id),
+        move |conn| store::get(conn, id),
+    )
+    .await?;
     state
         .db
         .write(move |conn, now| store::delete(conn, id, now, |current| require_match(&if_match, current, "initiative")))

@@ -180,7 +180,8 @@ pub async fn update_metric(
     no_query(&request)?;
     let id = id.of("metric")?;
     let if_match = IfMatch::from_request(&request);
-    precheck(&state.db, &if_match, "metric", move |conn| store::get(conn, id)).await?;
+    precheck(&state, &if_match, ("metric", id), move |conn| store::version(conn, id), move |conn| store::get(conn, id))
+        .await?;
     let metric = state
         .db
         .write(move |conn, now| {
@@ -217,7 +218,8 @@ pub async fn delete_metric(
     no_query(&request)?;
     let id = id.of("metric")?;
     let if_match = IfMatch::from_request(&request);
-    precheck(&state.db, &if_match, "metric", move |conn| store::get(conn, id)).await?;
+    precheck(&state, &if_match, ("metric", id), move |conn| store::version(conn, id), move |conn| store::get(conn, id))
+        .await?;
     state
         .db
         .write(move |conn, now| store::delete(conn, id, now, |current| require_match(&if_match, current, "metric")))

@@ -216,7 +216,14 @@ pub async fn update_program(
     no_query(&request)?;
     let id = id.of("program")?;
     let if_match = IfMatch::from_request(&request);
-    precheck(&state.db, &if_match, "program", move |conn| store::get(conn, id)).await?;
+    precheck(
+        &state,
+        &if_match,
+        ("program", id),
+        move |conn| store::version(conn, id),
+        move |conn| store::get(conn, id),
+    )
+    .await?;
     let program = state
         .db
         .write(move |conn, now| {
@@ -254,7 +261,14 @@ pub async fn delete_program(
     no_query(&request)?;
     let id = id.of("program")?;
     let if_match = IfMatch::from_request(&request);
-    precheck(&state.db, &if_match, "program", move |conn| store::get(conn, id)).await?;
+    precheck(
+        &state,
+        &if_match,
+        ("program", id),
+        move |conn| store::version(conn, id),
+        move |conn| store::get(conn, id),
+    )
+    .await?;
     state
         .db
         .write(move |conn, now| store::delete(conn, id, now, |current| require_match(&if_match, current, "program")))
