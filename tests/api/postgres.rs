@@ -196,6 +196,8 @@ fn sqlite_schema() -> BTreeSet<String> {
     let path = dir.path().join("schema.sqlite3").to_string_lossy().into_owned();
     drop(rush_api::db::Db::open(&path).expect("open and migrate"));
     let mut conn = diesel::SqliteConnection::establish(&path).expect("open");
+    // The service's writer thread may still be closing its connection (and checkpointing).
+    diesel::sql_query("PRAGMA busy_timeout = 5000").execute(&mut conn).expect("busy timeout");
     let tables = "(SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
          AND name NOT IN ('__diesel_schema_migrations', 'search_queue') AND sql NOT LIKE 'CREATE VIRTUAL TABLE%'
          AND name NOT LIKE '%\\_search\\_%' ESCAPE '\\')";
