@@ -59,34 +59,34 @@ pub fn require_match(if_match: &IfMatch, current: &impl Serialize, resource: &st
     }
 }
 
-/// The client errors of a write on a record, found before the write is queued: the record exists
-/// (404) and `If-Match` names its current ETag (412). The write checks both again inside its
-/// transaction, where they hold for certain; this keeps requests that would fail from costing the
-/// batch they would have joined a rollback and a second run. It reads as little as it can: the
-/// record's version, and the record itself only when `If-Match` names tags that the ETags served
-/// for that version cannot answer.
-pub async fn precheck<T, V, G>(
+/// The record a PATCH or DELETE writes, checked before the write is queued: the request has no
+/// query, `id` names a record (404) and `If-Match` names its current ETag (412). Returns the id and
+/// the `If-Match` the write checks again inside its transaction, where they hold for certain; the
+/// check here keeps requests that would fail from costing the batch they would have joined a
+/// rollback and a second run. It reads as little as it can: the record's version, and the record
+/// itself only when `If-Match` names tags that the ETags served for that version cannot answer.
+pub async fn write_target<T: Serialize + Send + 'static>(
     state: &crate::state::AppState,
-    if_match: &IfMatch,
-    (kind, id): (&'static str, i64),
-    version: V,
-    get: G,
-) -> Result<(), AppError>
-where
-    T: Serialize + Send + 'static,
-    V: FnOnce(&mut crate::db::Conn) -> Result<crate::clock::Micros, AppError> + Send + 'static,
-    G: FnOnce(&mut crate::db::Conn) -> Result<T, AppError> + Send + 'static,
-{
+    request: &HttpRequest,
+    id: RecordId,
+    kind: &'static str,
+    version: fn(&mut crate::db::Conn, i64) -> Result<crate::clock::Micros, AppError>,
+    get: fn(&mut crate::db::Conn, i64) -> Result<T, AppError>,
+) -> Result<(i64, IfMatch), AppError> {
+    no_query(request)?;
+    let id = id.of(kind)?;
+    let if_match = IfMatch::from_request(request);
     let generation = state.db.generation();
-    let version = state.db.read(version).await?;
+    let version = state.db.read(move |conn| version(conn, id)).await?;
     if !if_match.names_tags() {
-        return Ok(());
+        return Ok((id, if_match));
     }
     if let Some(etag) = state.caches.etags.at_version(kind, id, version, generation) {
-        return if if_match.allows(&etag) { Ok(()) } else { Err(AppError::precondition_failed(kind)) };
+        return if if_match.allows(&etag) { Ok((id, if_match)) } else { Err(AppError::precondition_failed(kind)) };
     }
-    let current = state.db.read(get).await?;
-    require_match(if_match, &current, kind)
+    let current = state.db.read(move |conn| get(conn, id)).await?;
+    require_match(&if_match, &current, kind)?;
+    Ok((id, if_match))
 }
 
 /// A cheap `304` for a record: when `If-None-Match` names the ETag already served for the

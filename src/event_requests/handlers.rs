@@ -15,9 +15,8 @@ use crate::event_requests::store;
 use crate::events::api::{Event, EventType, NewEvent};
 use crate::http::auth::{Staff, StaffPublisher};
 use crate::http::body::JsonBody;
-use crate::http::conditional::{self, IfMatch};
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, no_query, precheck, require_match};
+use crate::http::{RecordId, no_query, require_match, write_target};
 use crate::idempotency::{self, Idempotent, SecretCreated};
 use crate::state::AppState;
 
@@ -31,11 +30,7 @@ fn private(mut response: HttpResponse) -> HttpResponse {
 
 /// `200` with the request and its ETag, or `304` when `If-None-Match` names it; private.
 fn read(request: &HttpRequest, value: &EventRequest) -> Result<HttpResponse, AppError> {
-    let representation = Representation::of(value)?;
-    if conditional::none_match_hits(request, &representation.etag) {
-        return Ok(private(respond::not_modified(representation.etag)));
-    }
-    Ok(private(representation.respond(StatusCode::OK)))
+    Ok(private(Representation::of(value)?.read(request)))
 }
 
 /// A page of event requests.
@@ -292,17 +287,7 @@ pub async fn update_event_request(
     request: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
-    no_query(&request)?;
-    let id = id.of("event request")?;
-    let if_match = IfMatch::from_request(&request);
-    precheck(
-        &state,
-        &if_match,
-        ("event request", id),
-        move |conn| store::version(conn, id),
-        move |conn| store::get(conn, id),
-    )
-    .await?;
+    let (id, if_match) = write_target(&state, &request, id, "event request", store::version, store::get).await?;
     let updated = state
         .db
         .write(move |conn, now| {
@@ -378,17 +363,7 @@ pub async fn delete_event_request(
     id: RecordId,
     request: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    no_query(&request)?;
-    let id = id.of("event request")?;
-    let if_match = IfMatch::from_request(&request);
-    precheck(
-        &state,
-        &if_match,
-        ("event request", id),
-        move |conn| store::version(conn, id),
-        move |conn| store::get(conn, id),
-    )
-    .await?;
+    let (id, if_match) = write_target(&state, &request, id, "event request", store::version, store::get).await?;
     state
         .db
         .write(move |conn, _now| store::erase(conn, id, |current| require_match(&if_match, current, "event request")))

@@ -12,10 +12,9 @@ use crate::events::calendar;
 use crate::events::store;
 use crate::http::auth::Caller;
 use crate::http::body::JsonBody;
-use crate::http::conditional::IfMatch;
 use crate::http::rendered::{self, Stamp};
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, list_page, no_query, not_modified_by_version, precheck, require_match};
+use crate::http::{RecordId, list_page, no_query, not_modified_by_version, require_match, write_target};
 use crate::idempotency::{self, Idempotent};
 use crate::schema_org;
 use crate::schema_org::EventLd;
@@ -218,11 +217,7 @@ pub async fn update_event(
     request: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
-    no_query(&request)?;
-    let id = id.of("event")?;
-    let if_match = IfMatch::from_request(&request);
-    precheck(&state, &if_match, ("event", id), move |conn| store::version(conn, id), move |conn| store::get(conn, id))
-        .await?;
+    let (id, if_match) = write_target(&state, &request, id, "event", store::version, store::get).await?;
     let event = state
         .db
         .write(move |conn, now| {
@@ -256,11 +251,7 @@ pub async fn delete_event(
     id: RecordId,
     request: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    no_query(&request)?;
-    let id = id.of("event")?;
-    let if_match = IfMatch::from_request(&request);
-    precheck(&state, &if_match, ("event", id), move |conn| store::version(conn, id), move |conn| store::get(conn, id))
-        .await?;
+    let (id, if_match) = write_target(&state, &request, id, "event", store::version, store::get).await?;
     state
         .db
         .write(move |conn, now| store::delete(conn, id, now, |current| require_match(&if_match, current, "event")))

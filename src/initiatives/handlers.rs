@@ -8,9 +8,8 @@ use crate::db::Conn;
 use crate::error::AppError;
 use crate::http::auth::Caller;
 use crate::http::body::JsonBody;
-use crate::http::conditional::IfMatch;
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, list_page, no_query, not_modified_by_version, precheck, require_match};
+use crate::http::{RecordId, list_page, no_query, not_modified_by_version, require_match, write_target};
 use crate::idempotency::{self, Idempotent};
 use crate::initiatives::api::{
     Category, Initiative, InitiativePatch, InitiativePatchDoc, InitiativeQuery, InitiativeStatus, NewInitiative,
@@ -175,17 +174,7 @@ pub async fn update_initiative(
     request: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
-    no_query(&request)?;
-    let id = id.of("initiative")?;
-    let if_match = IfMatch::from_request(&request);
-    precheck(
-        &state,
-        &if_match,
-        ("initiative", id),
-        move |conn| store::version(conn, id),
-        move |conn| store::get(conn, id),
-    )
-    .await?;
+    let (id, if_match) = write_target(&state, &request, id, "initiative", store::version, store::get).await?;
     let initiative = state
         .db
         .write(move |conn, now| {
@@ -221,17 +210,7 @@ pub async fn delete_initiative(
     id: RecordId,
     request: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    no_query(&request)?;
-    let id = id.of("initiative")?;
-    let if_match = IfMatch::from_request(&request);
-    precheck(
-        &state,
-        &if_match,
-        ("initiative", id),
-        move |conn| store::version(conn, id),
-        move |conn| store::get(conn, id),
-    )
-    .await?;
+    let (id, if_match) = write_target(&state, &request, id, "initiative", store::version, store::get).await?;
     state
         .db
         .write(move |conn, now| store::delete(conn, id, now, |current| require_match(&if_match, current, "initiative")))

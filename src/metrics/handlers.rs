@@ -8,9 +8,8 @@ use crate::db::Conn;
 use crate::error::AppError;
 use crate::http::auth::Caller;
 use crate::http::body::JsonBody;
-use crate::http::conditional::IfMatch;
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, list_page, no_query, not_modified_by_version, precheck, require_match};
+use crate::http::{RecordId, list_page, no_query, not_modified_by_version, require_match, write_target};
 use crate::idempotency::{self, Idempotent};
 use crate::metrics::api::{Metric, MetricPatch, MetricPatchDoc, MetricQuery, NewMetric, Unit};
 use crate::metrics::store;
@@ -177,11 +176,7 @@ pub async fn update_metric(
     request: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
-    no_query(&request)?;
-    let id = id.of("metric")?;
-    let if_match = IfMatch::from_request(&request);
-    precheck(&state, &if_match, ("metric", id), move |conn| store::version(conn, id), move |conn| store::get(conn, id))
-        .await?;
+    let (id, if_match) = write_target(&state, &request, id, "metric", store::version, store::get).await?;
     let metric = state
         .db
         .write(move |conn, now| {
@@ -215,11 +210,7 @@ pub async fn delete_metric(
     id: RecordId,
     request: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    no_query(&request)?;
-    let id = id.of("metric")?;
-    let if_match = IfMatch::from_request(&request);
-    precheck(&state, &if_match, ("metric", id), move |conn| store::version(conn, id), move |conn| store::get(conn, id))
-        .await?;
+    let (id, if_match) = write_target(&state, &request, id, "metric", store::version, store::get).await?;
     state
         .db
         .write(move |conn, now| store::delete(conn, id, now, |current| require_match(&if_match, current, "metric")))
