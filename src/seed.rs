@@ -61,3 +61,22 @@ pub fn load(conn: &mut Conn, now: crate::clock::Micros) -> Result<Loaded, AppErr
     }
     Ok(loaded)
 }
+
+/// The dataset names the records a record references by slug (ids are the server's to assign):
+/// replaces the member `by_slug` of `record` with `by_id`, the id `id_by_slug` finds for it.
+pub fn slug_to_id(
+    conn: &mut Conn,
+    record: &mut Value,
+    (by_slug, by_id): (&str, &str),
+    id_by_slug: fn(&mut Conn, &str) -> Result<Option<i64>, AppError>,
+) -> Result<(), AppError> {
+    let object = record.as_object_mut().ok_or_else(|| AppError::internal("a bundled record is not an object"))?;
+    let id = match object.remove(by_slug).as_ref().and_then(Value::as_str) {
+        Some(slug) => {
+            Some(id_by_slug(conn, slug)?.ok_or_else(|| AppError::internal(format!("no {by_slug} '{slug}'")))?)
+        }
+        None => None,
+    };
+    object.insert(by_id.to_owned(), id.into());
+    Ok(())
+}

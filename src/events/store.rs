@@ -188,20 +188,8 @@ pub fn delete(
 /// Creates one record of the bundled dataset (`resources::Resource::load_bundled`). The dataset
 /// names an event's initiative and program by slug (ids are the server's to assign).
 pub fn load_bundled(conn: &mut Conn, mut record: serde_json::Value, now: Micros) -> Result<(), AppError> {
-    let object = record.as_object_mut().ok_or_else(|| AppError::internal("an event is not an object"))?;
-    for (by_slug, by_id) in [("initiative", "initiative_id"), ("program", "program_id")] {
-        let id = match object.remove(by_slug).as_ref().and_then(serde_json::Value::as_str) {
-            Some(slug) => {
-                let id = match by_slug {
-                    "initiative" => crate::initiatives::store::id_by_slug(conn, slug)?,
-                    _ => crate::programs::store::id_by_slug(conn, slug)?,
-                };
-                Some(id.ok_or_else(|| AppError::internal(format!("no {by_slug} '{slug}'")))?)
-            }
-            None => None,
-        };
-        object.insert(by_id.to_owned(), id.into());
-    }
+    crate::seed::slug_to_id(conn, &mut record, ("initiative", "initiative_id"), initiatives::store::id_by_slug)?;
+    crate::seed::slug_to_id(conn, &mut record, ("program", "program_id"), programs::store::id_by_slug)?;
     let record = crate::events::api::NewEvent::from_json(record, &mut |field, id| reference_exists(conn, field, id))?;
     create(conn, record, now).map(drop)
 }

@@ -185,15 +185,8 @@ pub fn delete(
 /// Creates one record of the bundled dataset (`resources::Resource::load_bundled`). The dataset
 /// names a metric's initiative by slug (ids are the server's to assign).
 pub fn load_bundled(conn: &mut Conn, mut record: serde_json::Value, now: Micros) -> Result<(), AppError> {
-    let object = record.as_object_mut().ok_or_else(|| AppError::internal("a metric is not an object"))?;
-    let initiative_id = match object.remove("initiative").as_ref().and_then(serde_json::Value::as_str) {
-        Some(slug) => Some(
-            crate::initiatives::store::id_by_slug(conn, slug)?
-                .ok_or_else(|| AppError::internal(format!("no initiative '{slug}'")))?,
-        ),
-        None => None,
-    };
-    object.insert("initiative_id".to_owned(), initiative_id.into());
+    let by_slug = ("initiative", "initiative_id");
+    crate::seed::slug_to_id(conn, &mut record, by_slug, crate::initiatives::store::id_by_slug)?;
     let record = new_from_json(conn, record)?;
     create(conn, record, now).map(drop)
 }
