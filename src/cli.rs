@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::app;
 use crate::config::Config;
-use crate::db::Db;
+use crate::db::{Db, Location};
 use crate::state::AppState;
 use crate::tokens::Scope;
 use crate::wire::WireEnum;
@@ -131,7 +131,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             Command::Token { action } => token(config, action).await,
             Command::Backup { path } => backup(config, path).await,
             Command::Requests { action: RequestsCommand::Purge } => {
-                let db = Db::open_with(&config.database_path, config.pool_size).map_err(database_error)?;
+                let db = Db::open_with(&config.database, config.pool_size).map_err(database_error)?;
                 let erased = purge_requests(&db, config.retention_days).await.map_err(runtime)?;
                 println!("Erased the contact details of {erased} event request{}.", if erased == 1 { "" } else { "s" });
                 Ok(())
@@ -142,7 +142,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 async fn serve(config: Config, no_seed: bool) -> Result<(), Failure> {
-    let db = Db::open_with(&config.database_path, config.pool_size).map_err(database_error)?;
+    let db = Db::open_with(&config.database, config.pool_size).map_err(database_error)?;
     if !no_seed {
         match seed::load_if_empty(&db).await.map_err(runtime)? {
             Some(loaded) => log::info!("loaded the bundled dataset: {loaded}"),
@@ -179,22 +179,28 @@ fn copy_database(from: &str, to: &str, pool_size: u32) -> Result<(), Failure> {
         crate::config::parse_database_url(value).map_err(|why| Failure::Usage(format!("--{name} {why}")))
     };
     let (source, target) = (url("from", from)?, url("to", to)?);
-    if !Path::new(&source).is_file() {
-        return Err(Failure::Usage(format!("--from names no database: {source} does not exist")));
+    if let Location::Sqlite(path) = &source
+        && !Path::new(path).is_file()
+    {
+        return Err(Failure::Usage(format!("--from names no database: {path} does not exist")));
     }
-    if std::fs::canonicalize(&source).ok() == std::fs::canonicalize(&target).ok() {
+    let same = match (&source, &target) {
+        (Location::Sqlite(a), Location::Sqlite(b)) => std::fs::canonicalize(a).ok() == std::fs::canonicalize(b).ok(),
+        (a, b) => a == b,
+    };
+    if same {
         return Err(Failure::Usage("--from and --to name the same database".to_owned()));
     }
     // Both brought to this version's schema (the target created if new), then closed: the copy
-    // runs on a connection of its own.
-    for path in [&source, &target] {
-        drop(Db::open_with(path, pool_size).map_err(database_error)?);
+    // runs on connections of its own.
+    for location in [&source, &target] {
+        drop(Db::open_with(location, pool_size.min(2)).map_err(database_error)?);
     }
     let counts = crate::db::copy::copy(&source, &target).map_err(|error| match error.code() {
         crate::error::ProblemCode::BadRequest => Failure::Usage(error.problem().detail),
         _ => runtime(error),
     })?;
-    println!("Copied {source} to {target}; rows in each table, the same on both sides:");
+    println!("Copied {} to {}; rows in each table, the same on both sides:", source.display(), target.display());
     for (table, rows) in counts {
         println!("{table}\t{rows}");
     }
@@ -209,7 +215,7 @@ async fn purge_requests(db: &Db, retention_days: u32) -> Result<usize, crate::er
 }
 
 async fn token(config: Config, action: TokenCommand) -> Result<(), Failure> {
-    let db = Db::open_with(&config.database_path, config.pool_size).map_err(database_error)?;
+    let db = Db::open_with(&config.database, config.pool_size).map_err(database_error)?;
     match action {
         TokenCommand::Create { name, scopes } => {
             let scopes = if scopes.is_empty() { vec![Scope::Content] } else { scopes };
@@ -255,11 +261,14 @@ async fn token(config: Config, action: TokenCommand) -> Result<(), Failure> {
 }
 
 async fn backup(config: Config, path: PathBuf) -> Result<(), Failure> {
+    if let Location::Postgres(url) = &config.database {
+        return pg_dump(url, &path);
+    }
     // Both before the database is opened: a refused PATH leaves no trace.
     let target = backup_target(&path).map_err(Failure::Usage)?;
     let file = create_backup_file(&path)?;
     let copied = async {
-        let db = Db::open_with(&config.database_path, config.pool_size).map_err(database_error)?;
+        let db = Db::open_with(&config.database, config.pool_size).map_err(database_error)?;
         db.backup_to(target.to_owned()).await.map_err(runtime)?;
         seal_backup(&file, &path)
     }
@@ -271,7 +280,52 @@ async fn backup(config: Config, path: PathBuf) -> Result<(), Failure> {
         }
         return Err(failure);
     }
-    println!("Wrote a consistent copy of {} to {target}.", config.database_path);
+    println!("Wrote a consistent copy of {} to {target}.", config.database.display());
+    Ok(())
+}
+
+/// `backup` on PostgreSQL: `pg_dump --format=custom` (one consistent snapshot while the instances
+/// keep serving; restored with `pg_restore`) into PATH, created as for SQLite (new, never through a
+/// link, owner-only). The password goes to pg_dump in its environment, not on its command line,
+/// where other users of the machine could read it.
+fn pg_dump(url: &str, path: &Path) -> Result<(), Failure> {
+    let which = std::process::Command::new("pg_dump").arg("--version").output();
+    if !which.as_ref().is_ok_and(|output| output.status.success()) {
+        return Err(Failure::Usage(
+            "backup on PostgreSQL runs pg_dump, which is not installed here (not on PATH); install PostgreSQL's client tools, or run pg_dump --format=custom yourself".to_owned(),
+        ));
+    }
+    let mut parsed = url::Url::parse(url).map_err(|why| Failure::Usage(format!("DATABASE_URL: {why}")))?;
+    let password = parsed.password().map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned());
+    let _ = parsed.set_password(None);
+    let file = create_backup_file(path)?;
+    let mut command = std::process::Command::new("pg_dump");
+    command.args(["--format=custom", "--no-owner", "--dbname"]).arg(parsed.as_str());
+    if let Some(password) = password {
+        command.env("PGPASSWORD", password);
+    }
+    let dumped = file
+        .try_clone()
+        .map_err(runtime)
+        .and_then(|out| command.stdout(out).stderr(std::process::Stdio::piped()).output().map_err(runtime));
+    let finished = match dumped {
+        Ok(output) if output.status.success() => seal_backup(&file, path),
+        Ok(output) => {
+            Err(Failure::Runtime(format!("pg_dump failed: {}", String::from_utf8_lossy(&output.stderr).trim())))
+        }
+        Err(failure) => Err(failure),
+    };
+    if let Err(failure) = finished {
+        if is_same_file(&file, path) {
+            let _ = std::fs::remove_file(path);
+        }
+        return Err(failure);
+    }
+    println!(
+        "Wrote a pg_dump archive (--format=custom) of {} to {}.",
+        Location::Postgres(url.to_owned()).display(),
+        path.display()
+    );
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 
+use crate::db::Location;
 use crate::http::rate_limit::{RateLimitConfig, parse_trusted_proxies};
 
 pub const DEFAULT_DATABASE_URL: &str = "rush-api.sqlite3";
@@ -23,14 +24,14 @@ pub enum CorsOrigins {
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Path of the SQLite database file.
-    pub database_path: String,
+    /// The database: a SQLite file, or a PostgreSQL URL.
+    pub database: Location,
     pub bind_address: SocketAddr,
     pub cors_origins: CorsOrigins,
     pub rate_limits: RateLimitConfig,
     /// Days after an event request's event ends before its contact details are erased.
     pub retention_days: u32,
-    /// Read connections per instance (`DATABASE_POOL_SIZE`).
+    /// Connections per instance (`DATABASE_POOL_SIZE`; for reads on SQLite, whose writer has its own).
     pub pool_size: u32,
 }
 
@@ -55,10 +56,9 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut problems = Vec::new();
 
-        let database_path =
-            parse_database_url(&lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()))
-                .map_err(|why| problems.push(format!("DATABASE_URL {why}")))
-                .ok();
+        let database = parse_database_url(&lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()))
+            .map_err(|why| problems.push(format!("DATABASE_URL {why}")))
+            .ok();
 
         let bind_text = lookup("BIND_ADDRESS").unwrap_or_else(|| DEFAULT_BIND_ADDRESS.to_owned());
         let bind_address =
@@ -101,12 +101,12 @@ impl Config {
             1..=u32::MAX,
             "a whole number of days, at least 1",
         );
-        let pool_size = whole(
-            "DATABASE_POOL_SIZE",
-            crate::db::DEFAULT_READ_POOL_SIZE,
-            1..=256,
-            "a whole number of connections from 1 to 256",
-        );
+        let default_pool_size = match &database {
+            Some(Location::Postgres(_)) => crate::db::DEFAULT_POSTGRES_POOL_SIZE,
+            _ => crate::db::DEFAULT_READ_POOL_SIZE,
+        };
+        let pool_size =
+            whole("DATABASE_POOL_SIZE", default_pool_size, 1..=256, "a whole number of connections from 1 to 256");
         let trusted_proxies = parse_trusted_proxies(&lookup("TRUSTED_PROXIES").unwrap_or_default())
             .map_err(|why| {
                 problems.push(format!("TRUSTED_PROXIES must be comma-separated IP addresses or CIDR ranges: {why}"))
@@ -124,16 +124,16 @@ impl Config {
             _ => None,
         };
 
-        match (database_path, bind_address, cors_origins, rate_limits, retention_days, pool_size) {
+        match (database, bind_address, cors_origins, rate_limits, retention_days, pool_size) {
             (
-                Some(database_path),
+                Some(database),
                 Some(bind_address),
                 Some(cors_origins),
                 Some(rate_limits),
                 Some(retention_days),
                 Some(pool_size),
             ) if problems.is_empty() => {
-                Ok(Config { database_path, bind_address, cors_origins, rate_limits, retention_days, pool_size })
+                Ok(Config { database, bind_address, cors_origins, rate_limits, retention_days, pool_size })
             }
             _ => Err(ConfigError(problems)),
         }
@@ -181,12 +181,18 @@ fn check_log_filter(filter: &str) -> Result<(), String> {
     Ok(())
 }
 
-pub fn parse_database_url(value: &str) -> Result<String, String> {
+/// `DATABASE_URL`: `postgres://…` (or `postgresql://…`) names PostgreSQL; anything else is the
+/// path of a SQLite file (optionally written `sqlite://PATH`).
+pub fn parse_database_url(value: &str) -> Result<Location, String> {
     let value = value.trim();
-    let path = value.strip_prefix("sqlite://").unwrap_or(value);
     if value.starts_with("postgres://") || value.starts_with("postgresql://") {
-        return Err("names PostgreSQL, which this build does not support yet; give a SQLite file path".to_owned());
+        let parsed = url::Url::parse(value).map_err(|why| format!("is not a valid PostgreSQL URL: {why}"))?;
+        if parsed.host_str().is_none_or(str::is_empty) {
+            return Err("must name a host: postgres://USER[:PASSWORD]@HOST[:PORT]/DB".to_owned());
+        }
+        return Ok(Location::Postgres(value.to_owned()));
     }
+    let path = value.strip_prefix("sqlite://").unwrap_or(value);
     if path.is_empty() {
         return Err("must be the path of a SQLite database file, not empty".to_owned());
     }
@@ -207,7 +213,7 @@ pub fn parse_database_url(value: &str) -> Result<String, String> {
     {
         return Err(format!("names a file in '{}', which is not an existing directory", directory.display()));
     }
-    Ok(path.to_owned())
+    Ok(Location::Sqlite(path.to_owned()))
 }
 
 fn parse_origins(value: &str) -> Result<CorsOrigins, String> {
@@ -256,8 +262,9 @@ mod tests {
     #[test]
     fn defaults_apply_when_nothing_is_set() {
         let config = config(&[]).map_err(|e| e.to_string());
-        let config = config.as_ref().map(|c| (c.database_path.as_str(), c.bind_address.to_string(), &c.cors_origins));
-        assert_eq!(config, Ok(("rush-api.sqlite3", "127.0.0.1:8080".to_owned(), &CorsOrigins::None)));
+        let config = config.as_ref().map(|c| (&c.database, c.bind_address.to_string(), &c.cors_origins));
+        let sqlite = Location::Sqlite("rush-api.sqlite3".to_owned());
+        assert_eq!(config, Ok((&sqlite, "127.0.0.1:8080".to_owned(), &CorsOrigins::None)));
         let limits = self::config(&[]).map(|c| c.rate_limits).map_err(|e| e.to_string());
         assert_eq!(
             limits,
@@ -274,7 +281,7 @@ mod tests {
     #[test]
     fn every_bad_variable_is_named_at_once() {
         let error = config(&[
-            ("DATABASE_URL", "postgres://db/rush"),
+            ("DATABASE_URL", "postgres:///no-host"),
             ("BIND_ADDRESS", "localhost"),
             ("CORS_ALLOWED_ORIGINS", "https://ok.example, ftp://bad"),
             ("RUST_LOG", "info,rush_api=loud"),
@@ -319,6 +326,11 @@ mod tests {
         assert!(parse_database_url("/no/such/directory/db.sqlite3").is_err());
         assert!(parse_database_url("plain.sqlite3").is_ok());
         assert!(parse_database_url("./file:plain.sqlite3").is_ok());
+        let postgres = "postgres://rush:secret@db.internal:5432/rush";
+        assert_eq!(parse_database_url(postgres), Ok(Location::Postgres(postgres.to_owned())));
+        assert!(matches!(parse_database_url("postgresql://db/rush"), Ok(Location::Postgres(_))));
+        let pooled = config(&[("DATABASE_URL", "postgres://db/rush")]).map(|c| c.pool_size).ok();
+        assert_eq!(pooled, Some(crate::db::DEFAULT_POSTGRES_POOL_SIZE), "PostgreSQL's own default pool size");
         for uri in [
             "file:db.sqlite3?mode=memory",
             "FILE:db.sqlite3",

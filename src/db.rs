@@ -13,7 +13,7 @@ use std::time::Duration;
 use actix_web::web;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::r2d2::{CustomizeConnection, Pool};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -28,19 +28,141 @@ mod writer;
 
 use budget::Budget;
 pub use budget::within_budget;
-pub use search::{TRIGRAM, contains_pattern, matches, phrase, search_text};
+pub use search::{TRIGRAM, contains_pattern, has_full_text_index, matches, phrase, search_text};
 
 use generation::WriteGeneration;
 
-pub type Backend = diesel::sqlite::Sqlite;
-pub type Conn = SqliteConnection;
-type ConnPool = Pool<ConnectionManager<Conn>>;
+/// A connection to either backend. Queries written once on Diesel's query builder run on both;
+/// what differs (transactions, search, the clock's lock, backup) is decided here, by variant.
+#[derive(diesel::MultiConnection)]
+pub enum Conn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
 
-const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub type Backend = MultiBackend;
+type ConnPool = Pool<Manager>;
 
-/// Connections for reads unless `DATABASE_POOL_SIZE` says otherwise. Two workers keep about this
-/// many busy; more costs memory (each connection has its own page cache) without adding throughput.
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Runs `$body` with `$c` bound to the connection inside `$conn`, whichever backend it is: for
+/// the few statements Diesel's multi-backend type cannot express (`RETURNING` a whole row), the
+/// same query-builder code is compiled once per backend.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::Conn::Postgres($c) => $body,
+            $crate::db::Conn::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// Where the data lives, as `DATABASE_URL` names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// A SQLite database file (created if missing).
+    Sqlite(String),
+    /// A PostgreSQL connection URL (`postgres://` or `postgresql://`).
+    Postgres(String),
+}
+
+impl Location {
+    pub(crate) fn connect(&self) -> ConnectionResult<Conn> {
+        match self {
+            Location::Sqlite(path) => SqliteConnection::establish(path).map(Conn::Sqlite),
+            Location::Postgres(url) => PgConnection::establish(url).map(Conn::Postgres),
+        }
+    }
+
+    /// How the location is shown in messages: a PostgreSQL URL without its password.
+    pub fn display(&self) -> String {
+        match self {
+            Location::Sqlite(path) => path.clone(),
+            Location::Postgres(url) => redact_password(url),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Location::Postgres(_))
+    }
+}
+
+/// `postgres://user:secret@host/db` as `postgres://user:***@host/db`.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{path}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// The pool's connection factory: the variant `Location` names, never a guess from the string
+/// (a SQLite file may be called anything, a libpq keyword string included).
+#[derive(Debug)]
+pub struct Manager(Location);
+
+impl diesel::r2d2::ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<Conn, Self::Error> {
+        self.0.connect().map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
+        diesel::r2d2::R2D2Connection::ping(conn).map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
+    }
+}
+
+impl Conn {
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Conn::Postgres(_))
+    }
+}
+
+/// Runs `work` in a write transaction: `BEGIN IMMEDIATE` on SQLite (a deferred transaction that
+/// reads and then writes gets SQLITE_BUSY at once when another writer got there first, whatever
+/// busy_timeout says), a plain `BEGIN` on PostgreSQL, whose writers serialise on the write
+/// clock's row instead (`writer::WriteClock::claim`). Nested `transaction` calls are savepoints.
+pub fn write_transaction<T, E>(conn: &mut Conn, work: impl FnOnce(&mut Conn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<DieselError>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    match conn {
+        Conn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        Conn::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    match work(conn) {
+        Ok(value) => {
+            <Conn as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            <Conn as Connection>::TransactionManager::rollback_transaction(conn)?;
+            Err(error)
+        }
+    }
+}
+
+/// Connections for reads on SQLite unless `DATABASE_POOL_SIZE` says otherwise. Two workers keep
+/// about this many busy; more costs memory (each connection has its own page cache) without
+/// adding throughput.
 pub const DEFAULT_READ_POOL_SIZE: u32 = 8;
+/// Connections per instance on PostgreSQL unless `DATABASE_POOL_SIZE` says otherwise: each
+/// request waits on the network there, so more of them are in flight at once.
+pub const DEFAULT_POSTGRES_POOL_SIZE: u32 = 16;
 /// How long a request waits for a connection before it fails with a 500 instead of hanging.
 const POOL_TIMEOUT: Duration = Duration::from_secs(30);
 /// SQLite's memory for the whole process (caches, FTS buffers), in bytes: a soft limit it keeps
@@ -56,6 +178,10 @@ struct Pragmas;
 
 impl CustomizeConnection<Conn, diesel::r2d2::Error> for Pragmas {
     fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
+        let Conn::Sqlite(conn) = conn else {
+            // PostgreSQL's defaults suit: read committed, and within_budget() from the migrations.
+            return Ok(());
+        };
         budget::register(conn).map_err(diesel::r2d2::Error::QueryError)?;
         // busy_timeout first: the pragmas after it may themselves need a lock. Each connection
         // keeps a small cache; the rest is the kernel's page cache. (Memory-mapping the file
@@ -94,6 +220,43 @@ pub struct Db {
     costly: Arc<tokio::sync::Semaphore>,
     writes: mpsc::Sender<Box<dyn writer::Job>>,
     generation: WriteGeneration,
+    /// Whether other instances may write to the same database (PostgreSQL): then this process
+    /// cannot know of every write, and keeps nothing derived from the data.
+    shared: bool,
+}
+
+/// The key of the advisory lock that instances starting together take around their migrations.
+const MIGRATION_LOCK: i64 = 0x7275_7368_6170_6901;
+
+/// Brings a new connection's database to this version's schema and state, once however many
+/// instances start at the same time.
+fn prepare(conn: &mut Conn) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    match conn {
+        Conn::Sqlite(c) => {
+            // WAL is a property of the file: set once, it persists for every later connection.
+            c.batch_execute(&format!(
+                "PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;
+                 PRAGMA soft_heap_limit = {SOFT_HEAP_LIMIT};"
+            ))?;
+            c.run_pending_migrations(SQLITE_MIGRATIONS)?;
+            writer::WriteClock::ensure_row(conn)?;
+            // Changes made by anything but this service's writer (an operator's sqlite3 session)
+            // are queued too; index them before serving.
+            write_transaction(conn, search::sync_search)?;
+        }
+        Conn::Postgres(c) => {
+            // Session-level lock: held across the migrations' own transactions, released below
+            // (or by the server if this process dies).
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+            let migrated = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(drop);
+            let ensured = migrated.and_then(|()| Ok(writer::WriteClock::ensure_row(conn)?));
+            let Conn::Postgres(c) = conn else { return ensured };
+            let unlocked = c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
+            ensured?;
+            unlocked?;
+        }
+    }
+    Ok(())
 }
 
 /// A failure to open the database at start-up.
@@ -109,37 +272,29 @@ impl std::fmt::Display for OpenError {
 impl std::error::Error for OpenError {}
 
 impl Db {
-    /// Opens (creating if needed) and migrates the database file at `path`, with the default
-    /// number of read connections.
+    /// Opens (creating if needed) and migrates the SQLite database file at `path`, with the
+    /// default number of read connections.
     pub fn open(path: &str) -> Result<Db, OpenError> {
-        Db::open_with(path, DEFAULT_READ_POOL_SIZE)
+        Db::open_with(&Location::Sqlite(path.to_owned()), DEFAULT_READ_POOL_SIZE)
     }
 
-    /// Opens the database file at `path` with `read_pool_size` read connections.
-    pub fn open_with(path: &str, read_pool_size: u32) -> Result<Db, OpenError> {
+    /// Opens and migrates the database at `location`, with `pool_size` connections for reads.
+    pub fn open_with(location: &Location, pool_size: u32) -> Result<Db, OpenError> {
+        let shown = location.display();
         let open_error =
-            |what: &str, e: &dyn std::fmt::Display| OpenError(format!("cannot {what} the database '{path}': {e}"));
-        let mut conn = Conn::establish(path).map_err(|e| open_error("open", &e))?;
-        // WAL is a property of the file: set once, it persists for every later connection.
-        conn.batch_execute(&format!(
-            "PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;
-             PRAGMA soft_heap_limit = {SOFT_HEAP_LIMIT};"
-        ))
-        .map_err(|e| open_error("configure", &e))?;
-        conn.run_pending_migrations(MIGRATIONS).map_err(|e| open_error("migrate", &e))?;
-        // Changes made by anything but this service's writer (an operator's sqlite3 session)
-        // are queued too; index them before serving.
-        conn.immediate_transaction(search::sync_search).map_err(|e| open_error("index", &e))?;
+            |what: &str, e: &dyn std::fmt::Display| OpenError(format!("cannot {what} the database '{shown}': {e}"));
+        let mut conn = location.connect().map_err(|e| open_error("open", &e))?;
+        prepare(&mut conn).map_err(|e| open_error("migrate", &e))?;
         let clock = writer::WriteClock::load(&mut conn).map_err(|e| open_error("read", &e))?;
 
         let read = Pool::builder()
-            .max_size(read_pool_size.max(1))
+            .max_size(pool_size.max(1))
             .min_idle(Some(1))
             .connection_timeout(POOL_TIMEOUT)
             .connection_customizer(Box::new(Pragmas))
-            .build(ConnectionManager::<Conn>::new(path))
+            .build(Manager(location.clone()))
             .map_err(|e| open_error("connect to", &e))?;
-        let mut writer = Conn::establish(path).map_err(|e| open_error("open", &e))?;
+        let mut writer = location.connect().map_err(|e| open_error("open", &e))?;
         Pragmas.on_acquire(&mut writer).map_err(|e| open_error("configure", &e))?;
         let (writes, queue) = mpsc::channel();
         let generation = WriteGeneration::default();
@@ -148,14 +303,14 @@ impl Db {
             .name("rush-api-writer".to_owned())
             .spawn(move || writer::write_loop(writer, clock, queue, committed))
             .map_err(|e| open_error("start the writer for", &e))?;
-        let costly = Arc::new(tokio::sync::Semaphore::new(costly_permits(read_pool_size)));
-        Ok(Db { read, costly, writes, generation })
+        let costly = Arc::new(tokio::sync::Semaphore::new(costly_permits(pool_size)));
+        let shared = location.is_postgres();
+        Ok(Db { read, costly, writes, generation, shared })
     }
-
     /// The write generation (`db::generation`), read before reading the data that something kept
     /// is derived from.
     pub fn generation(&self) -> Option<u64> {
-        self.generation.current()
+        if self.shared { None } else { self.generation.current() }
     }
 
     /// Runs `work` on a read connection, off the async workers.
@@ -191,8 +346,15 @@ impl Db {
         web::block(move || {
             let _permit = permit;
             let mut conn = pool.get()?;
-            let _budget = Budget::start(QUERY_BUDGET);
-            work(&mut conn)
+            if !conn.is_postgres() {
+                let _budget = Budget::start(QUERY_BUDGET);
+                return work(&mut conn);
+            }
+            // PostgreSQL stops the statement itself; the error is recognised in `error.rs`.
+            conn.batch_execute(&format!("SET statement_timeout = {}", QUERY_BUDGET.as_millis()))?;
+            let outcome = work(&mut conn);
+            conn.batch_execute("SET statement_timeout = 0")?;
+            outcome
         })
         .await?
     }
@@ -219,12 +381,26 @@ impl Db {
         let probe = web::block(move || -> Result<(), AppError> {
             let mut conn = pool.get_timeout(deadline)?;
             let millis = deadline.as_millis();
-            conn.batch_execute(&format!(
-                "PRAGMA busy_timeout = {millis}; SELECT count(*) FROM programs; BEGIN IMMEDIATE; ROLLBACK; PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};"
-            ))
-            .inspect_err(|_| {
+            // A read, and (on SQLite) a write transaction begun: the writer's lock is free. On
+            // PostgreSQL writers only queue on one row, so a read within the deadline is the test.
+            let (probe, restore) = if conn.is_postgres() {
+                (
+                    format!(
+                        "SET statement_timeout = {millis}; SELECT count(*) FROM programs; SET statement_timeout = 0;"
+                    ),
+                    "SET statement_timeout = 0;".to_owned(),
+                )
+            } else {
+                (
+                    format!(
+                        "PRAGMA busy_timeout = {millis}; SELECT count(*) FROM programs; BEGIN IMMEDIATE; ROLLBACK; PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};"
+                    ),
+                    format!("ROLLBACK; PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};"),
+                )
+            };
+            conn.batch_execute(&probe).inspect_err(|_| {
                 // Leave the pooled connection as the pool gave it out.
-                let _ = conn.batch_execute(&format!("ROLLBACK; PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};"));
+                let _ = conn.batch_execute(&restore);
             })?;
             Ok(())
         });
@@ -258,8 +434,11 @@ impl Db {
         let pool = self.read.clone();
         web::block(move || -> Result<(), AppError> {
             let mut conn = pool.get()?;
+            if conn.is_postgres() {
+                return Err(AppError::internal("backup_to is SQLite's; PostgreSQL is backed up with pg_dump"));
+            }
             diesel::sql_query("VACUUM INTO ?").bind::<diesel::sql_types::Text, _>(&target).execute(&mut conn)?;
-            let mut copy = Conn::establish(&target).map_err(AppError::internal)?;
+            let mut copy = SqliteConnection::establish(&target).map_err(AppError::internal)?;
             let verdict: Vec<IntegrityRow> = diesel::sql_query("PRAGMA integrity_check").load(&mut copy)?;
             match verdict.as_slice() {
                 [row] if row.integrity_check == "ok" => Ok(()),
@@ -285,7 +464,7 @@ struct Count {
 /// Whether every one of `tables` has no row. (Table names come from `resources::RESOURCES`.)
 pub fn all_empty(conn: &mut Conn, tables: &[&str]) -> Result<bool, AppError> {
     for table in tables {
-        let rows = diesel::sql_query(format!("SELECT count(*) AS n FROM (SELECT 1 FROM {table} LIMIT 1)"))
+        let rows = diesel::sql_query(format!("SELECT count(*) AS n FROM (SELECT 1 FROM {table} LIMIT 1) AS probe"))
             .get_result::<Count>(conn)?
             .n;
         if rows > 0 {
@@ -295,9 +474,23 @@ pub fn all_empty(conn: &mut Conn, tables: &[&str]) -> Result<bool, AppError> {
     Ok(true)
 }
 
-/// Whether any of `tables` ever had a row, even if all were deleted since: AUTOINCREMENT keeps
-/// the highest id it handed out in `sqlite_sequence`, which exists once any id was assigned.
+/// Whether any of `tables` ever had a row, even if all were deleted since: ids are never handed
+/// out twice, so each backend remembers the highest it handed out (SQLite's AUTOINCREMENT in
+/// `sqlite_sequence`, which exists once any id was assigned; PostgreSQL's identity sequences,
+/// whose `last_value` is null until first used).
 pub fn ever_assigned_ids(conn: &mut Conn, tables: &[&str]) -> Result<bool, AppError> {
+    let mut assigned = 0;
+    if conn.is_postgres() {
+        for table in tables {
+            assigned += diesel::sql_query(format!(
+                "SELECT count(*) AS n FROM pg_sequences
+                 WHERE schemaname = current_schema() AND sequencename = '{table}_id_seq' AND last_value IS NOT NULL"
+            ))
+            .get_result::<Count>(conn)?
+            .n;
+        }
+        return Ok(assigned > 0);
+    }
     let has_sequence = diesel::sql_query("SELECT count(*) AS n FROM sqlite_master WHERE name = 'sqlite_sequence'")
         .get_result::<Count>(conn)?
         .n
@@ -305,12 +498,11 @@ pub fn ever_assigned_ids(conn: &mut Conn, tables: &[&str]) -> Result<bool, AppEr
     if !has_sequence {
         return Ok(false);
     }
-    let mut assigned = 0;
     for table in tables {
-        assigned += diesel::sql_query("SELECT count(*) AS n FROM sqlite_sequence WHERE name = ? AND seq > 0")
-            .bind::<diesel::sql_types::Text, _>(*table)
-            .get_result::<Count>(conn)?
-            .n;
+        assigned +=
+            diesel::sql_query(format!("SELECT count(*) AS n FROM sqlite_sequence WHERE name = '{table}' AND seq > 0"))
+                .get_result::<Count>(conn)?
+                .n;
     }
     Ok(assigned > 0)
 }
@@ -427,7 +619,7 @@ mod tests {
         // Another process (an older binary, a restore) left a later clock in the file, as after
         // the system clock stepped back: a reopened database continues after it.
         let ahead = clock::system_now() + 3_600_000_000;
-        let mut conn = Conn::establish(&path).unwrap_or_else(|e| panic!("open: {e}"));
+        let mut conn = SqliteConnection::establish(&path).unwrap_or_else(|e| panic!("open: {e}"));
         conn.batch_execute(&format!(
             "PRAGMA busy_timeout = 5000; UPDATE service_state SET value = '{ahead}' WHERE key = 'write_clock'"
         ))
@@ -446,7 +638,7 @@ mod tests {
         sql: Option<String>,
     }
 
-    fn schema(conn: &mut Conn) -> Vec<SchemaObject> {
+    fn schema(conn: &mut SqliteConnection) -> Vec<SchemaObject> {
         diesel::sql_query(
             "SELECT name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations' ORDER BY name",
         )
@@ -456,21 +648,21 @@ mod tests {
 
     #[test]
     fn the_latest_migration_reverts_to_exactly_the_schema_before_it() {
-        let mut migrations = MIGRATIONS.migrations().expect("embedded migrations");
+        let mut migrations = SQLITE_MIGRATIONS.migrations().expect("embedded migrations");
         migrations.sort_by_key(|m| m.name().version().to_string());
         let Some((latest, earlier)) = migrations.split_last() else { panic!("no migrations") };
-        let mut before = Conn::establish(":memory:").expect("open");
+        let mut before = SqliteConnection::establish(":memory:").expect("open");
         // Creates Diesel's table of applied migrations, which `run_migration` records in.
         before.applied_migrations().expect("set up");
         for migration in earlier {
             before.run_migration(migration).expect("migrate");
         }
-        let mut conn = Conn::establish(":memory:").expect("open");
-        conn.run_pending_migrations(MIGRATIONS).expect("migrate");
+        let mut conn = SqliteConnection::establish(":memory:").expect("open");
+        conn.run_pending_migrations(SQLITE_MIGRATIONS).expect("migrate");
         let after = schema(&mut conn);
-        conn.revert_last_migration(MIGRATIONS).expect("revert");
+        conn.revert_last_migration(SQLITE_MIGRATIONS).expect("revert");
         assert_eq!(schema(&mut conn), schema(&mut before), "down.sql of {}", latest.name());
-        conn.run_pending_migrations(MIGRATIONS).expect("migrate again");
+        conn.run_pending_migrations(SQLITE_MIGRATIONS).expect("migrate again");
         assert_eq!(schema(&mut conn), after, "up.sql of {} after its down.sql", latest.name());
     }
 }

@@ -538,7 +538,10 @@ impl From<diesel::result::Error> for AppError {
             diesel::result::Error::DatabaseError(_, info) => info.message(),
             _ => "",
         };
-        if message.contains(crate::db::BUDGET_EXCEEDED) {
+        // SQLite's budget function, or PostgreSQL's statement_timeout set for a costly read.
+        if message.contains(crate::db::BUDGET_EXCEEDED)
+            || message.contains("canceling statement due to statement timeout")
+        {
             return AppError::client(
                 ProblemCode::QueryTooCostly,
                 format!(
@@ -547,7 +550,13 @@ impl From<diesel::result::Error> for AppError {
                 ),
             );
         }
-        let busy = message.contains("database is locked") || message.contains("database is busy");
+        // PostgreSQL: a connection lost or refused mid-request is as transient.
+        let busy = message.contains("database is locked")
+            || message.contains("database is busy")
+            || matches!(
+                error,
+                diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::ClosedConnection, _)
+            );
         if busy { AppError::busy() } else { AppError::Internal(Box::new(error)) }
     }
 }

@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use crate::db::{BUDGET_EXCEEDED, Backend, Conn};
+use diesel::SqliteConnection;
+use diesel::sqlite::Sqlite as Backend;
+
+use crate::db::BUDGET_EXCEEDED;
 
 diesel::define_sql_function! {
     /// True while the running query is within its budget; past it, an error that stops the query.
@@ -52,6 +55,6 @@ impl Drop for Budget {
 }
 
 /// Makes `within_budget()` known to a connection.
-pub(super) fn register(conn: &mut Conn) -> diesel::QueryResult<()> {
+pub(super) fn register(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {
     within_budget_utils::register_nondeterministic_impl(conn, check_budget)
 }

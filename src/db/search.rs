@@ -4,7 +4,7 @@
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
-use crate::db::{Backend, Conn};
+use crate::db::Conn;
 use crate::resources::RESOURCES;
 
 /// Applies the changes the triggers queued in `search_queue` (migration 4) to the full-text
@@ -13,7 +13,11 @@ use crate::resources::RESOURCES;
 /// added. Run once per transaction, so that FTS5 flushes once per commit rather than once per
 /// statement. FTS5 commands are SQLite's own syntax, hence plain SQL here.
 pub(super) fn sync_search(conn: &mut Conn) -> QueryResult<()> {
-    conn.batch_execute(&SYNC_SEARCH_SQL)
+    match conn {
+        Conn::Sqlite(conn) => conn.batch_execute(&SYNC_SEARCH_SQL),
+        // PostgreSQL maintains its trigram indexes itself.
+        Conn::Postgres(_) => Ok(()),
+    }
 }
 
 /// The statements of `sync_search`, written out once: the writer runs them at every commit.
@@ -36,7 +40,7 @@ static SYNC_SEARCH_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|
     sql
 });
 
-diesel::infix_operator!(Matches, " MATCH ", backend: Backend);
+diesel::infix_operator!(Matches, " MATCH ");
 
 /// `column MATCH query`: a full-text query against an FTS5 column.
 pub fn matches<C>(column: C, query: String) -> Matches<C, diesel::dsl::AsExprOf<String, diesel::sql_types::Text>>
@@ -44,6 +48,12 @@ where
     C: diesel::Expression<SqlType = diesel::sql_types::Text>,
 {
     Matches::new(column, diesel::expression::AsExpression::<diesel::sql_types::Text>::as_expression(query))
+}
+
+/// Whether `q` can use the FTS5 tables: SQLite's. On PostgreSQL the `LIKE` over `search_text`
+/// is itself answered from a trigram GIN index (migration 3), with the same meaning.
+pub fn has_full_text_index(conn: &Conn) -> bool {
+    matches!(conn, Conn::Sqlite(_))
 }
 
 /// The shortest `q` the trigram indexes can answer; shorter ones scan the table with `LIKE`.

@@ -8,9 +8,9 @@ use std::sync::mpsc;
 use diesel::prelude::*;
 
 use crate::clock::{self, Micros};
-use crate::db::Conn;
 use crate::db::generation::WriteGeneration;
 use crate::db::search::sync_search;
+use crate::db::{self, Conn};
 use crate::error::{AppError, ProblemCode};
 use crate::schema::service_state;
 
@@ -20,11 +20,19 @@ const MAX_BATCH: usize = 64;
 /// Hands out write timestamps that strictly increase across all writes, even if the system clock
 /// stalls or steps back, so that `updated_at` orders every change.
 ///
-/// A restart continues from the database (`service_state.write_clock`), which holds a lease: a
-/// value at least as large as every timestamp handed out. Writing it in every transaction would
-/// add a page to every commit (a tenth of `create`'s throughput); instead a transaction that
-/// hands out a timestamp past the lease stores a new lease, `LEASE` ahead, and the lease counts
-/// only once that transaction committed.
+/// The database holds the clock in `service_state.write_clock` (migration 6).
+///
+/// On SQLite this process is the only writer. A restart continues from a lease: a value at least
+/// as large as every timestamp handed out. Writing it in every transaction would add a page to
+/// every commit (a tenth of `create`'s throughput); instead a transaction that hands out a
+/// timestamp past the lease stores a new lease, `LEASE` ahead, and the lease counts only once that
+/// transaction committed.
+///
+/// On PostgreSQL several instances write. Each write transaction first locks the clock's row
+/// (`claim`), continues from the value there and stores its last timestamp before committing:
+/// transactions take timestamps one after another in the order they commit, whichever instance
+/// runs them, so a mirror reading `updated_since` never misses one committed later with an earlier
+/// timestamp. The lock is held for one batch's transaction, and batches keep that short.
 #[derive(Debug)]
 pub(super) struct WriteClock {
     last: AtomicI64,
@@ -41,12 +49,27 @@ const LEASE: Micros = 1_000_000;
 /// The `service_state` key of the write clock's last value (migration 6).
 pub(super) const WRITE_CLOCK_KEY: &str = "write_clock";
 
+#[derive(QueryableByName)]
+struct ClockRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+}
+
 impl WriteClock {
     fn next(&self) -> Micros {
         let now = clock::system_now();
         let previous =
             self.last.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| Some(now.max(last + 1))).unwrap_or(now);
         now.max(previous + 1)
+    }
+
+    /// Creates the clock's row if the database has none yet, so that `claim` has a row to lock.
+    pub(super) fn ensure_row(conn: &mut Conn) -> QueryResult<()> {
+        diesel::sql_query(format!(
+            "INSERT INTO service_state (key, value) VALUES ('{WRITE_CLOCK_KEY}', '0') ON CONFLICT (key) DO NOTHING"
+        ))
+        .execute(conn)
+        .map(drop)
     }
 
     /// The clock as the database last stored it (0 for a database that never had a write).
@@ -57,18 +80,35 @@ impl WriteClock {
         Ok(WriteClock { last: AtomicI64::new(last), leased: AtomicI64::new(last), pending: AtomicI64::new(0) })
     }
 
-    /// Inside a write transaction, after its timestamps were handed out: stores a new lease when
-    /// they passed the one the database holds.
-    fn store(&self, conn: &mut Conn) -> QueryResult<()> {
-        let last = self.last.load(Ordering::SeqCst);
-        if last <= self.leased.load(Ordering::SeqCst) {
+    /// First thing in a write transaction on PostgreSQL: waits for the clock's row, and continues
+    /// from what the instance that held it last stored.
+    fn claim(&self, conn: &mut Conn) -> QueryResult<()> {
+        if !conn.is_postgres() {
             return Ok(());
         }
-        let lease = last + LEASE;
-        diesel::replace_into(service_state::table)
-            .values((service_state::key.eq(WRITE_CLOCK_KEY), service_state::value.eq(lease.to_string())))
+        let row: ClockRow =
+            diesel::sql_query(format!("SELECT value FROM service_state WHERE key = '{WRITE_CLOCK_KEY}' FOR UPDATE"))
+                .get_result(conn)?;
+        let stored = row.value.parse::<Micros>().unwrap_or(0);
+        self.last.fetch_max(stored, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Inside a write transaction, after its timestamps were handed out: on PostgreSQL stores the
+    /// last one; on SQLite stores a new lease when they passed the one the database holds.
+    fn store(&self, conn: &mut Conn) -> QueryResult<()> {
+        let last = self.last.load(Ordering::SeqCst);
+        let value = if conn.is_postgres() {
+            last
+        } else if last <= self.leased.load(Ordering::SeqCst) {
+            return Ok(());
+        } else {
+            last + LEASE
+        };
+        diesel::update(service_state::table.find(WRITE_CLOCK_KEY))
+            .set(service_state::value.eq(value.to_string()))
             .execute(conn)?;
-        self.pending.store(lease, Ordering::SeqCst);
+        self.pending.store(value, Ordering::SeqCst);
         Ok(())
     }
 
@@ -195,9 +235,8 @@ pub(super) fn write_loop(mut conn: Conn, clock: WriteClock, queue: Queue, genera
 /// write keeps its outcome (its error). `Err`: the transaction itself failed.
 fn commit_together(conn: &mut Conn, clock: &WriteClock, batch: &mut [Box<dyn Job>]) -> Result<Option<usize>, AppError> {
     let mut failed = None;
-    // BEGIN IMMEDIATE: a deferred transaction that reads and then writes gets SQLITE_BUSY at
-    // once when another writer got there first, whatever busy_timeout says.
-    let outcome = conn.immediate_transaction(|conn| -> Result<(), AppError> {
+    let outcome = db::write_transaction(conn, |conn| -> Result<(), AppError> {
+        clock.claim(conn)?;
         for (index, job) in batch.iter_mut().enumerate() {
             if !job.run(conn, clock.next()) {
                 failed = Some(index);
@@ -223,7 +262,8 @@ fn commit_together(conn: &mut Conn, clock: &WriteClock, batch: &mut [Box<dyn Job
 
 /// Runs every write of `batch` again, each in its own savepoint, in one transaction.
 fn commit_apart(conn: &mut Conn, clock: &WriteClock, batch: &mut [Box<dyn Job>]) -> Result<(), AppError> {
-    conn.immediate_transaction(|conn| -> Result<(), AppError> {
+    db::write_transaction(conn, |conn| -> Result<(), AppError> {
+        clock.claim(conn)?;
         for job in batch.iter_mut() {
             job.forget();
             let now = clock.next();

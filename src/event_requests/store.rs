@@ -91,7 +91,7 @@ pub fn submit(conn: &mut Conn, submission: &Submission, now: Micros) -> Result<S
     let secret = new_secret()?;
     let reference = new_reference(conn)?;
     let s = submission;
-    let row: RequestRow = diesel::insert_into(event_requests::table)
+    let row: RequestRow = crate::on_backend!(conn, |c| diesel::insert_into(event_requests::table)
         .values((
             event_requests::reference.eq(&reference),
             event_requests::secret_hash.eq(crate::tokens::hash(&secret)),
@@ -119,7 +119,7 @@ pub fn submit(conn: &mut Conn, submission: &Submission, now: Micros) -> Result<S
             event_requests::updated_at.eq(now),
         ))
         .returning(RequestRow::as_returning())
-        .get_result(conn)?;
+        .get_result(c))?;
     Ok(Submitted { request: row.into_request()?, secret })
 }
 
@@ -127,12 +127,12 @@ pub fn submit(conn: &mut Conn, submission: &Submission, now: Micros) -> Result<S
 /// stops working, and no secret is ever stored.
 pub fn reissue_secret(conn: &mut Conn, id: i64) -> Result<Submitted, AppError> {
     let secret = new_secret()?;
-    let row: RequestRow = diesel::update(event_requests::table.find(id))
+    let row: RequestRow = crate::on_backend!(conn, |c| diesel::update(event_requests::table.find(id))
         .set(event_requests::secret_hash.eq(crate::tokens::hash(&secret)))
         .returning(RequestRow::as_returning())
-        .get_result(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found(RESOURCE, id))?;
+        .get_result(c))
+    .optional()?
+    .ok_or_else(|| AppError::not_found(RESOURCE, id))?;
     Ok(Submitted { request: row.into_request()?, secret })
 }
 
@@ -178,11 +178,11 @@ fn invalid_transition(from: RequestStatus, to: RequestStatus) -> AppError {
 }
 
 fn set_status(conn: &mut Conn, id: i64, status: RequestStatus, now: Micros) -> Result<EventRequest, AppError> {
-    diesel::update(event_requests::table.find(id))
+    crate::on_backend!(conn, |c| diesel::update(event_requests::table.find(id))
         .set((event_requests::status.eq(status.as_str()), event_requests::updated_at.eq(now)))
         .returning(RequestRow::as_returning())
-        .get_result(conn)?
-        .into_request()
+        .get_result(c))?
+    .into_request()
 }
 
 fn filtered(query: &RequestQuery) -> event_requests::BoxedQuery<'static, Backend> {
@@ -289,7 +289,7 @@ pub fn update(
     if (status, &decision_note, event_id) == (current.status, &current.decision_note, current.event_id) {
         return Ok(current);
     }
-    diesel::update(event_requests::table.find(id))
+    crate::on_backend!(conn, |c| diesel::update(event_requests::table.find(id))
         .set((
             event_requests::status.eq(status.as_str()),
             event_requests::decision_note.eq(decision_note),
@@ -297,8 +297,8 @@ pub fn update(
             event_requests::updated_at.eq(now),
         ))
         .returning(RequestRow::as_returning())
-        .get_result(conn)?
-        .into_request()
+        .get_result(c))?
+    .into_request()
 }
 
 fn event_exists(conn: &mut Conn, id: i64) -> Result<bool, AppError> {

@@ -15,7 +15,8 @@ use crate::{initiatives, programs};
 
 const RESOURCE: &str = "event";
 
-fn filtered(query: &EventQuery) -> events::BoxedQuery<'static, Backend> {
+/// `full_text`: whether the backend has the full-text index (`db::has_full_text_index`).
+fn filtered(query: &EventQuery, full_text: bool) -> events::BoxedQuery<'static, Backend> {
     let mut select = events::table.into_boxed();
     if let Some(since) = query.list.updated_since {
         select = select.filter(events::updated_at.ge(since));
@@ -42,7 +43,7 @@ fn filtered(query: &EventQuery) -> events::BoxedQuery<'static, Backend> {
         select = select.filter(events::starts_at.lt(before));
     }
     if let Some(text) = &query.q {
-        select = if text.chars().count() >= db::TRIGRAM {
+        select = if full_text && text.chars().count() >= db::TRIGRAM {
             let hits = events_search::table
                 .select(events_search::rowid)
                 .filter(db::matches(events_search::search_text, db::phrase(text)))
@@ -57,12 +58,12 @@ fn filtered(query: &EventQuery) -> events::BoxedQuery<'static, Backend> {
 
 /// How many events match `query`.
 pub fn count(conn: &mut Conn, query: &EventQuery) -> Result<i64, AppError> {
-    Ok(filtered(query).count().get_result::<i64>(conn)?)
+    Ok(filtered(query, db::has_full_text_index(conn)).count().get_result::<i64>(conn)?)
 }
 
 /// One page of the events matching `query`.
 pub fn page(conn: &mut Conn, query: &EventQuery) -> Result<Vec<Event>, AppError> {
-    let mut select = filtered(query);
+    let mut select = filtered(query, db::has_full_text_index(conn));
     for key in &query.list.sort {
         select = match (key.field, key.descending) {
             (EventSort::StartsAt, false) => select.then_order_by(events::starts_at.asc()),
@@ -115,7 +116,7 @@ fn into_calendar(row: EventRow) -> Result<CalendarEvent, AppError> {
 
 /// The events of a calendar feed: those matching `query`, earliest first, up to its limit.
 pub fn calendar(conn: &mut Conn, query: &EventQuery) -> Result<Vec<CalendarEvent>, AppError> {
-    let rows: Vec<EventRow> = filtered(query)
+    let rows: Vec<EventRow> = filtered(query, db::has_full_text_index(conn))
         .filter(db::within_budget())
         .order((events::starts_at.asc(), events::id.asc()))
         .limit(query.list.limit)
@@ -141,11 +142,11 @@ pub fn reference_exists(conn: &mut Conn, field: &str, id: i64) -> Result<bool, A
 
 /// Stores `record`, whose references were checked in this transaction by `NewEvent::from_json`.
 pub fn create(conn: &mut Conn, record: NewEvent, now: Micros) -> Result<Event, AppError> {
-    diesel::insert_into(events::table)
+    crate::on_backend!(conn, |c| diesel::insert_into(events::table)
         .values(&EventChanges::new(record, now, now, 0))
         .returning(EventRow::as_returning())
-        .get_result(conn)?
-        .into_event()
+        .get_result(c))?
+    .into_event()
 }
 
 /// Applies `patch` to event `id` after `precondition` accepted the current record. A patch that
@@ -165,11 +166,11 @@ pub fn update(
     if after == before {
         return Ok(current);
     }
-    diesel::update(events::table.find(id))
+    crate::on_backend!(conn, |c| diesel::update(events::table.find(id))
         .set(&EventChanges::new(after, row.created_at, now, row.revision + 1))
         .returning(EventRow::as_returning())
-        .get_result(conn)?
-        .into_event()
+        .get_result(c))?
+    .into_event()
 }
 
 /// Deletes event `id` after `precondition` accepted it.

@@ -14,7 +14,8 @@ use crate::wire::WireEnum;
 
 const RESOURCE: &str = "initiative";
 
-fn filtered(query: &InitiativeQuery) -> initiatives::BoxedQuery<'static, Backend> {
+/// `full_text`: whether the backend has the full-text index (`db::has_full_text_index`).
+fn filtered(query: &InitiativeQuery, full_text: bool) -> initiatives::BoxedQuery<'static, Backend> {
     let mut select = initiatives::table.into_boxed();
     if let Some(since) = query.list.updated_since {
         select = select.filter(initiatives::updated_at.ge(since));
@@ -26,7 +27,7 @@ fn filtered(query: &InitiativeQuery) -> initiatives::BoxedQuery<'static, Backend
         select = select.filter(initiatives::status.eq(status.as_str()));
     }
     if let Some(text) = &query.q {
-        select = if text.chars().count() >= db::TRIGRAM {
+        select = if full_text && text.chars().count() >= db::TRIGRAM {
             let hits = initiatives_search::table
                 .select(initiatives_search::rowid)
                 .filter(db::matches(initiatives_search::search_text, db::phrase(text)))
@@ -43,12 +44,12 @@ fn filtered(query: &InitiativeQuery) -> initiatives::BoxedQuery<'static, Backend
 
 /// How many initiatives match `query`.
 pub fn count(conn: &mut Conn, query: &InitiativeQuery) -> Result<i64, AppError> {
-    Ok(filtered(query).count().get_result::<i64>(conn)?)
+    Ok(filtered(query, db::has_full_text_index(conn)).count().get_result::<i64>(conn)?)
 }
 
 /// One page of the initiatives matching `query`.
 pub fn page(conn: &mut Conn, query: &InitiativeQuery) -> Result<Vec<Initiative>, AppError> {
-    let mut select = filtered(query);
+    let mut select = filtered(query, db::has_full_text_index(conn));
     for key in &query.list.sort {
         select = match (key.field, key.descending) {
             (InitiativeSort::Name, false) => select.then_order_by(initiatives::name.asc()),
@@ -122,12 +123,12 @@ fn write_error(error: diesel::result::Error, slug: &str) -> AppError {
 pub fn create(conn: &mut Conn, record: NewInitiative, now: Micros) -> Result<Initiative, AppError> {
     let slug = settle_slug(conn, record.slug.as_deref(), &record.name, 0)?;
     let row = InitiativeChanges::new(record, slug.clone(), now, now);
-    diesel::insert_into(initiatives::table)
+    crate::on_backend!(conn, |c| diesel::insert_into(initiatives::table)
         .values(&row)
         .returning(InitiativeRow::as_returning())
-        .get_result(conn)
-        .map_err(|error| write_error(error, &slug))?
-        .into_initiative()
+        .get_result(c))
+    .map_err(|error| write_error(error, &slug))?
+    .into_initiative()
 }
 
 /// Applies `patch` to initiative `id` after `precondition` accepted the current record. A patch
@@ -152,12 +153,12 @@ pub fn update(
         explicit => settle_slug(conn, explicit.as_deref(), &after.name, id)?,
     };
     let changes = InitiativeChanges::new(after, slug.clone(), row.created_at, now);
-    diesel::update(initiatives::table.find(id))
+    crate::on_backend!(conn, |c| diesel::update(initiatives::table.find(id))
         .set(&changes)
         .returning(InitiativeRow::as_returning())
-        .get_result(conn)
-        .map_err(|error| write_error(error, &slug))?
-        .into_initiative()
+        .get_result(c))
+    .map_err(|error| write_error(error, &slug))?
+    .into_initiative()
 }
 
 /// Deletes initiative `id` after `precondition` accepted it, unless events or metrics still

@@ -14,7 +14,8 @@ use crate::wire::WireEnum;
 
 const RESOURCE: &str = "metric";
 
-fn filtered(query: &MetricQuery) -> metrics::BoxedQuery<'static, Backend> {
+/// `full_text`: whether the backend has the full-text index (`db::has_full_text_index`).
+fn filtered(query: &MetricQuery, full_text: bool) -> metrics::BoxedQuery<'static, Backend> {
     let mut select = metrics::table.into_boxed();
     if let Some(since) = query.list.updated_since {
         select = select.filter(metrics::updated_at.ge(since));
@@ -26,7 +27,7 @@ fn filtered(query: &MetricQuery) -> metrics::BoxedQuery<'static, Backend> {
         select = select.filter(metrics::unit.eq(unit.as_str()));
     }
     if let Some(text) = &query.q {
-        select = if text.chars().count() >= db::TRIGRAM {
+        select = if full_text && text.chars().count() >= db::TRIGRAM {
             let hits = metrics_search::table
                 .select(metrics_search::rowid)
                 .filter(db::matches(metrics_search::search_text, db::phrase(text)))
@@ -43,12 +44,12 @@ fn filtered(query: &MetricQuery) -> metrics::BoxedQuery<'static, Backend> {
 
 /// How many metrics match `query`.
 pub fn count(conn: &mut Conn, query: &MetricQuery) -> Result<i64, AppError> {
-    Ok(filtered(query).count().get_result::<i64>(conn)?)
+    Ok(filtered(query, db::has_full_text_index(conn)).count().get_result::<i64>(conn)?)
 }
 
 /// One page of the metrics matching `query`.
 pub fn page(conn: &mut Conn, query: &MetricQuery) -> Result<Vec<Metric>, AppError> {
-    let mut select = filtered(query);
+    let mut select = filtered(query, db::has_full_text_index(conn));
     for key in &query.list.sort {
         select = match (key.field, key.descending) {
             (MetricSort::DisplayOrder, false) => select.then_order_by(metrics::display_order.asc()),
@@ -131,12 +132,12 @@ pub fn new_from_json(conn: &mut Conn, body: serde_json::Value) -> Result<NewMetr
 pub fn create(conn: &mut Conn, record: NewMetric, now: Micros) -> Result<Metric, AppError> {
     let slug = settle_slug(conn, record.slug.as_deref(), &record.label, 0)?;
     let row = MetricChanges::new(record, slug.clone(), now, now);
-    diesel::insert_into(metrics::table)
+    crate::on_backend!(conn, |c| diesel::insert_into(metrics::table)
         .values(&row)
         .returning(MetricRow::as_returning())
-        .get_result(conn)
-        .map_err(|error| write_error(error, &slug))?
-        .into_metric()
+        .get_result(c))
+    .map_err(|error| write_error(error, &slug))?
+    .into_metric()
 }
 
 /// Applies `patch` to metric `id` after `precondition` accepted the current record. A patch that
@@ -161,12 +162,12 @@ pub fn update(
         explicit => settle_slug(conn, explicit.as_deref(), &after.label, id)?,
     };
     let changes = MetricChanges::new(after, slug.clone(), row.created_at, now);
-    diesel::update(metrics::table.find(id))
+    crate::on_backend!(conn, |c| diesel::update(metrics::table.find(id))
         .set(&changes)
         .returning(MetricRow::as_returning())
-        .get_result(conn)
-        .map_err(|error| write_error(error, &slug))?
-        .into_metric()
+        .get_result(c))
+    .map_err(|error| write_error(error, &slug))?
+    .into_metric()
 }
 
 /// Deletes metric `id` after `precondition` accepted it.

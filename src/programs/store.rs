@@ -14,7 +14,8 @@ use crate::wire::WireEnum;
 
 const RESOURCE: &str = "program";
 
-fn filtered(query: &ProgramQuery) -> programs::BoxedQuery<'static, Backend> {
+/// `full_text`: whether the backend has the full-text index (`db::has_full_text_index`).
+fn filtered(query: &ProgramQuery, full_text: bool) -> programs::BoxedQuery<'static, Backend> {
     let mut select = programs::table.into_boxed();
     if let Some(since) = query.list.updated_since {
         select = select.filter(programs::updated_at.ge(since));
@@ -35,7 +36,7 @@ fn filtered(query: &ProgramQuery) -> programs::BoxedQuery<'static, Backend> {
         select = select.filter(programs::accepting_applications.eq(accepting));
     }
     if let Some(text) = &query.q {
-        select = if text.chars().count() >= db::TRIGRAM {
+        select = if full_text && text.chars().count() >= db::TRIGRAM {
             let hits = programs_search::table
                 .select(programs_search::rowid)
                 .filter(db::matches(programs_search::search_text, db::phrase(text)))
@@ -52,12 +53,12 @@ fn filtered(query: &ProgramQuery) -> programs::BoxedQuery<'static, Backend> {
 
 /// How many programs match `query`.
 pub fn count(conn: &mut Conn, query: &ProgramQuery) -> Result<i64, AppError> {
-    Ok(filtered(query).count().get_result::<i64>(conn)?)
+    Ok(filtered(query, db::has_full_text_index(conn)).count().get_result::<i64>(conn)?)
 }
 
 /// One page of the programs matching `query`.
 pub fn page(conn: &mut Conn, query: &ProgramQuery) -> Result<Vec<Program>, AppError> {
-    let mut select = filtered(query);
+    let mut select = filtered(query, db::has_full_text_index(conn));
     for key in &query.list.sort {
         select = match (key.field, key.descending) {
             (ProgramSort::Name, false) => select.then_order_by(programs::name.asc()),
@@ -158,12 +159,12 @@ pub fn create(conn: &mut Conn, record: NewProgram, now: Micros) -> Result<Progra
     let slug = settle_slug(conn, record.slug.as_deref(), &record.name, 0)?;
     check_nrmp_code(conn, record.nrmp_code.as_deref(), 0)?;
     let row = ProgramChanges::new(record, slug.clone(), now, now);
-    diesel::insert_into(programs::table)
+    crate::on_backend!(conn, |c| diesel::insert_into(programs::table)
         .values(&row)
         .returning(ProgramRow::as_returning())
-        .get_result(conn)
-        .map_err(|error| write_error(error, &slug, row.nrmp_code.as_deref()))?
-        .into_program()
+        .get_result(c))
+    .map_err(|error| write_error(error, &slug, row.nrmp_code.as_deref()))?
+    .into_program()
 }
 
 /// Applies `patch` to program `id` after `precondition` accepted the current record. A patch that
@@ -189,12 +190,12 @@ pub fn update(
     };
     check_nrmp_code(conn, after.nrmp_code.as_deref(), id)?;
     let changes = ProgramChanges::new(after, slug.clone(), row.created_at, now);
-    diesel::update(programs::table.find(id))
+    crate::on_backend!(conn, |c| diesel::update(programs::table.find(id))
         .set(&changes)
         .returning(ProgramRow::as_returning())
-        .get_result(conn)
-        .map_err(|error| write_error(error, &slug, changes.nrmp_code.as_deref()))?
-        .into_program()
+        .get_result(c))
+    .map_err(|error| write_error(error, &slug, changes.nrmp_code.as_deref()))?
+    .into_program()
 }
 
 /// Deletes program `id` after `precondition` accepted it, unless events still reference it.

@@ -1,3 +1,4 @@
+DROP FUNCTION within_budget();
 DROP INDEX programs_accepting;
 DROP INDEX events_is_virtual;
 DROP INDEX events_search;
