@@ -261,11 +261,12 @@ async fn token(config: Config, action: TokenCommand) -> Result<(), Failure> {
 }
 
 async fn backup(config: Config, path: PathBuf) -> Result<(), Failure> {
+    // The same rules for PATH on both backends. Before the database is opened: a refused PATH
+    // leaves no trace.
+    let target = backup_target(&path).map_err(Failure::Usage)?;
     if let Location::Postgres(url) = &config.database {
         return pg_dump(url, &path);
     }
-    // Both before the database is opened: a refused PATH leaves no trace.
-    let target = backup_target(&path).map_err(Failure::Usage)?;
     let file = create_backup_file(&path)?;
     let copied = async {
         let db = Db::open_with(&config.database, config.pool_size).map_err(database_error)?;

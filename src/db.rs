@@ -69,7 +69,8 @@ pub enum Location {
 }
 
 impl Location {
-    pub(crate) fn connect(&self) -> ConnectionResult<Conn> {
+    /// A new connection, outside any pool (the command line's copy, tests).
+    pub fn connect(&self) -> ConnectionResult<Conn> {
         match self {
             Location::Sqlite(path) => SqliteConnection::establish(path).map(Conn::Sqlite),
             Location::Postgres(url) => PgConnection::establish(url).map(Conn::Postgres),
@@ -178,9 +179,19 @@ struct Pragmas;
 
 impl CustomizeConnection<Conn, diesel::r2d2::Error> for Pragmas {
     fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
-        let Conn::Sqlite(conn) = conn else {
-            // PostgreSQL's defaults suit: read committed, and within_budget() from the migrations.
-            return Ok(());
+        let conn = match conn {
+            Conn::Sqlite(conn) => conn,
+            Conn::Postgres(conn) => {
+                // The checks inside write transactions rely on read committed (each statement
+                // sees what committed before it), whatever the server's or role's default says;
+                // a lock held elsewhere (an operator's session) fails a write after as long as
+                // SQLite would wait, instead of holding it for good.
+                return conn
+                    .batch_execute(&format!(
+                        "SET default_transaction_isolation = 'read committed'; SET lock_timeout = {BUSY_TIMEOUT_MS};"
+                    ))
+                    .map_err(diesel::r2d2::Error::QueryError);
+            }
         };
         budget::register(conn).map_err(diesel::r2d2::Error::QueryError)?;
         // busy_timeout first: the pragmas after it may themselves need a lock. Each connection
@@ -294,14 +305,19 @@ impl Db {
             .connection_customizer(Box::new(Pragmas))
             .build(Manager(location.clone()))
             .map_err(|e| open_error("connect to", &e))?;
-        let mut writer = location.connect().map_err(|e| open_error("open", &e))?;
-        Pragmas.on_acquire(&mut writer).map_err(|e| open_error("configure", &e))?;
+        let writer_location = location.clone();
+        let reconnect = move || -> Result<Conn, String> {
+            let mut conn = writer_location.connect().map_err(|e| e.to_string())?;
+            Pragmas.on_acquire(&mut conn).map_err(|e| e.to_string())?;
+            Ok(conn)
+        };
+        let writer = reconnect().map_err(|e| open_error("open", &e))?;
         let (writes, queue) = mpsc::channel();
         let generation = WriteGeneration::default();
         let committed = generation.clone();
         std::thread::Builder::new()
             .name("rush-api-writer".to_owned())
-            .spawn(move || writer::write_loop(writer, clock, queue, committed))
+            .spawn(move || writer::write_loop(writer, reconnect, clock, queue, committed))
             .map_err(|e| open_error("start the writer for", &e))?;
         let costly = Arc::new(tokio::sync::Semaphore::new(costly_permits(pool_size)));
         let shared = location.is_postgres();
@@ -353,7 +369,7 @@ impl Db {
             // PostgreSQL stops the statement itself; the error is recognised in `error.rs`.
             conn.batch_execute(&format!("SET statement_timeout = {}", QUERY_BUDGET.as_millis()))?;
             let outcome = work(&mut conn);
-            conn.batch_execute("SET statement_timeout = 0")?;
+            conn.batch_execute("RESET statement_timeout")?;
             outcome
         })
         .await?
@@ -381,14 +397,16 @@ impl Db {
         let probe = web::block(move || -> Result<(), AppError> {
             let mut conn = pool.get_timeout(deadline)?;
             let millis = deadline.as_millis();
-            // A read, and (on SQLite) a write transaction begun: the writer's lock is free. On
-            // PostgreSQL writers only queue on one row, so a read within the deadline is the test.
+            // A read, and a write transaction begun: on SQLite the write lock, on PostgreSQL the
+            // write clock's row that every write transaction locks first (`writer::WriteClock`).
             let (probe, restore) = if conn.is_postgres() {
                 (
                     format!(
-                        "SET statement_timeout = {millis}; SELECT count(*) FROM programs; SET statement_timeout = 0;"
+                        "BEGIN; SET LOCAL statement_timeout = {millis}; SET LOCAL lock_timeout = {millis};
+                         SELECT count(*) FROM programs;
+                         SELECT value FROM service_state WHERE key = 'write_clock' FOR UPDATE; ROLLBACK;"
                     ),
-                    "SET statement_timeout = 0;".to_owned(),
+                    "ROLLBACK;".to_owned(),
                 )
             } else {
                 (

@@ -553,6 +553,7 @@ impl From<diesel::result::Error> for AppError {
         // PostgreSQL: a connection lost or refused mid-request is as transient.
         let busy = message.contains("database is locked")
             || message.contains("database is busy")
+            || message.contains("canceling statement due to lock timeout")
             || matches!(
                 error,
                 diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::ClosedConnection, _)

@@ -199,21 +199,20 @@ pub fn copy(source: &Location, target: &Location) -> Result<Vec<(String, i64)>, 
         }
     }
     // One snapshot of the source: every table as it was at one moment.
-    let exported =
-        from.transaction(|from| -> Result<Vec<Exported>, AppError> {
-            if let Conn::Postgres(c) = from {
-                c.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
-            }
-            let mut tables = Vec::with_capacity(order.len());
-            for table in &order {
-                let columns = columns(from, table)?;
-                let rows = export(from, table, &columns)?;
-                let sequenced = RESOURCES.iter().any(|r| r.table == *table) || SEQUENCED.contains(table);
-                let highest = if sequenced { highest_id(from, table)? } else { 0 };
-                tables.push(Exported { table, columns, rows, count: count(from, table)?, highest_id: highest });
-            }
-            Ok(tables)
-        })?;
+    let exported = from.transaction(|from| -> Result<Vec<Exported>, AppError> {
+        if let Conn::Postgres(c) = from {
+            c.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        }
+        let mut tables = Vec::with_capacity(order.len());
+        for table in &order {
+            let columns = columns(from, table)?;
+            let rows = export(from, table, &columns)?;
+            let sequenced = RESOURCES.iter().any(|r| r.table == *table) || SEQUENCED.contains(table);
+            let highest = if sequenced { highest_id(from, table)? } else { 0 };
+            tables.push(Exported { table, columns, rows, count: count(from, table)?, highest_id: highest });
+        }
+        Ok(tables)
+    })?;
     write_transaction(&mut to, |to| -> Result<Vec<(String, i64)>, AppError> {
         for table in &order {
             // The service's own state (the write clock, whether the dataset was loaded) comes

@@ -185,8 +185,29 @@ pub(super) type Queue = mpsc::Receiver<Box<dyn Job>>;
 /// first choice because each one costs: SQLite journals every page a savepoint touches, and the
 /// full-text indexes flush their pending terms at every savepoint boundary (two fifths of the
 /// writer's time in a profile of `create` with a savepoint per write).
-pub(super) fn write_loop(mut conn: Conn, clock: WriteClock, queue: Queue, generation: WriteGeneration) {
+pub(super) fn write_loop(
+    mut conn: Conn,
+    reconnect: impl Fn() -> Result<Conn, String>,
+    clock: WriteClock,
+    queue: Queue,
+    generation: WriteGeneration,
+) {
+    // Whether the last batch failed to commit: the connection may be gone.
+    let mut suspect = false;
     while let Ok(first) = queue.recv() {
+        // A connection lost (a PostgreSQL restart or failover, a dropped idle connection) is
+        // replaced before the next batch, so that one failed batch is all it costs.
+        let lost = diesel::r2d2::R2D2Connection::is_broken(&mut conn)
+            || (suspect && diesel::r2d2::R2D2Connection::ping(&mut conn).is_err());
+        if lost {
+            match reconnect() {
+                Ok(fresh) => {
+                    log::warn!("the writer's database connection was lost; reconnected");
+                    conn = fresh;
+                }
+                Err(error) => log::error!("the writer's database connection was lost and cannot be reopened: {error}"),
+            }
+        }
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match queue.try_recv() {
@@ -209,6 +230,7 @@ pub(super) fn write_loop(mut conn: Conn, clock: WriteClock, queue: Queue, genera
         };
         // Before any reply: a client that hears of its write never reads a page kept from before.
         drop(committing);
+        suspect = committed.is_err();
         match committed {
             Ok(()) => {
                 clock.committed();

@@ -54,8 +54,14 @@ pub fn page(conn: &mut Conn, query: &InitiativeQuery) -> Result<Vec<Initiative>,
         select = match (key.field, key.descending) {
             (InitiativeSort::Name, false) => select.then_order_by(initiatives::name.asc()),
             (InitiativeSort::Name, true) => select.then_order_by(initiatives::name.desc()),
-            (InitiativeSort::StartedOn, false) => select.then_order_by(initiatives::started_on.asc()),
-            (InitiativeSort::StartedOn, true) => select.then_order_by(initiatives::started_on.desc()),
+            // Nulls first ascending and last descending, as SQLite orders them; PostgreSQL's default is
+            // the other way round.
+            (InitiativeSort::StartedOn, false) => select
+                .then_order_by(initiatives::started_on.is_null().desc())
+                .then_order_by(initiatives::started_on.asc()),
+            (InitiativeSort::StartedOn, true) => select
+                .then_order_by(initiatives::started_on.is_null().asc())
+                .then_order_by(initiatives::started_on.desc()),
             (InitiativeSort::CreatedAt, false) => select.then_order_by(initiatives::created_at.asc()),
             (InitiativeSort::CreatedAt, true) => select.then_order_by(initiatives::created_at.desc()),
             (InitiativeSort::UpdatedAt, false) => select.then_order_by(initiatives::updated_at.asc()),

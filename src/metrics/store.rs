@@ -56,8 +56,14 @@ pub fn page(conn: &mut Conn, query: &MetricQuery) -> Result<Vec<Metric>, AppErro
             (MetricSort::DisplayOrder, true) => select.then_order_by(metrics::display_order.desc()),
             (MetricSort::Label, false) => select.then_order_by(metrics::label.asc()),
             (MetricSort::Label, true) => select.then_order_by(metrics::label.desc()),
-            (MetricSort::AsOf, false) => select.then_order_by(metrics::as_of.asc()),
-            (MetricSort::AsOf, true) => select.then_order_by(metrics::as_of.desc()),
+            // Nulls first ascending and last descending, as SQLite orders them; PostgreSQL's default is
+            // the other way round.
+            (MetricSort::AsOf, false) => {
+                select.then_order_by(metrics::as_of.is_null().desc()).then_order_by(metrics::as_of.asc())
+            }
+            (MetricSort::AsOf, true) => {
+                select.then_order_by(metrics::as_of.is_null().asc()).then_order_by(metrics::as_of.desc())
+            }
             (MetricSort::CreatedAt, false) => select.then_order_by(metrics::created_at.asc()),
             (MetricSort::CreatedAt, true) => select.then_order_by(metrics::created_at.desc()),
             (MetricSort::UpdatedAt, false) => select.then_order_by(metrics::updated_at.asc()),

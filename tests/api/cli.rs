@@ -14,7 +14,7 @@ pub fn run(dir: &TempDir, args: &[&str], env: &[(&str, &str)]) -> Output {
         .current_dir(dir.path())
         .env_remove("BIND_ADDRESS")
         .env_remove("CORS_ALLOWED_ORIGINS")
-        .env("DATABASE_URL", dir.path().join("cli.sqlite3"))
+        .env("DATABASE_URL", crate::support::database_in(dir.path(), "cli.sqlite3"))
         .env("RUST_LOG", "warn");
     for (name, value) in env {
         command.env(name, value);
@@ -124,7 +124,8 @@ fn backup_writes_a_consistent_copy() {
     let target = target.to_string_lossy();
     let output = run(&dir, &["backup", &target], &[]);
     assert!(output.status.success(), "{output:?}");
-    let listed = stdout(&run(&dir, &["token", "list"], &[("DATABASE_URL", &target)]));
+    let copy = crate::support::backup_database(std::path::Path::new(target.as_ref()));
+    let listed = stdout(&run(&dir, &["token", "list"], &[("DATABASE_URL", &copy)]));
     assert!(listed.contains('a'));
     assert_eq!(run(&dir, &["backup", &target], &[]).status.code(), Some(2), "an existing file is not overwritten");
 }
@@ -175,7 +176,7 @@ async fn copy_database_carries_everything_and_the_copy_serves_the_same() {
     assert_eq!(again.status.code(), Some(2), "{again:?}");
     assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
 
-    let server = crate::server::Server::start_with(&target, dir.path(), &["serve"], &[]);
+    let server = crate::server::Server::start_with(&target_arg, dir.path(), &["serve"], &[]);
     let get = |path: &str| {
         let response = server.request(&format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
         response.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default()

@@ -330,7 +330,7 @@ fn backup(dir: &tempfile::TempDir, path: &std::ffi::OsStr) -> std::process::Outp
         .current_dir(dir.path())
         .env_remove("BIND_ADDRESS")
         .env_remove("CORS_ALLOWED_ORIGINS")
-        .env("DATABASE_URL", dir.path().join("cli.sqlite3"))
+        .env("DATABASE_URL", crate::support::database_in(dir.path(), "cli.sqlite3"))
         .env("RUST_LOG", "warn")
         .output()
         .expect("run rush-api")
@@ -385,7 +385,8 @@ fn backup_writes_a_copy_readable_by_its_owner_only() {
         let copy = dir.path().join(name);
         let mode = std::fs::metadata(&copy).expect("the copy exists").permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "{name}: mode {mode:o}");
-        let listed = crate::cli::run(&dir, &["token", "list"], &[("DATABASE_URL", &copy.to_string_lossy())]);
+        let copy = crate::support::backup_database(&copy);
+        let listed = crate::cli::run(&dir, &["token", "list"], &[("DATABASE_URL", &copy)]);
         assert!(String::from_utf8_lossy(&listed.stdout).starts_with("a\t"), "{name}: the copy holds the data");
     }
 }

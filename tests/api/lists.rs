@@ -342,7 +342,7 @@ async fn search_follows_updates_and_deletes() {
     app.delete(&format!("/api/v1/events/{}", event["id"])).await.assert_status(204);
     assert_eq!(found("/api/v1/events?q=otolaryngology").await, 0);
     assert_eq!(found("/api/v1/events?q=%22%20OR%20x").await, 0, "query syntax is taken literally");
-    assert_search_index_consistent(std::path::Path::new(&app.db_path));
+    assert_search_index_consistent(&app.db_path);
 }
 
 #[actix_web::test]

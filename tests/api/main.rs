@@ -14,6 +14,7 @@ mod feeds;
 mod hardening;
 mod idempotency;
 mod initiatives;
+mod instances;
 mod lists;
 mod metrics;
 mod openapi;

@@ -54,6 +54,42 @@ fn checked(output: std::io::Result<Output>, what: &str) -> Output {
     output
 }
 
+/// The cluster every test of this process shares (the whole suite when it runs on PostgreSQL,
+/// `RUSH_TEST_DATABASE=postgres`; the multi-instance tests always): each test gets a database of
+/// its own on it. A static is never
+/// dropped, so a watcher process stops the cluster and removes its directory once this process
+/// has exited (checking once a second, for at most six hours).
+/// `None` (after saying so once) when there is no PostgreSQL to use.
+pub fn shared() -> Option<&'static Postgres> {
+    static SHARED: std::sync::OnceLock<Option<Postgres>> = std::sync::OnceLock::new();
+    SHARED
+        .get_or_init(|| {
+        let postgres = Postgres::start()?;
+        if let Postgres::Cluster { bindir, dir, as_postgres, .. } = &postgres {
+            let stop = format!(
+                "{}{} -D {}/data -m immediate -w stop",
+                if *as_postgres { "runuser -u postgres -- " } else { "" },
+                bindir.join("pg_ctl").display(),
+                dir.path().display()
+            );
+            let watcher = format!(
+                "i=0; while kill -0 {} 2>/dev/null && [ $i -lt 21600 ]; do sleep 1; i=$((i+1)); done; {stop} >/dev/null 2>&1; rm -rf {}",
+                std::process::id(),
+                dir.path().display()
+            );
+            Command::new("sh")
+                .args(["-c", &watcher])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("start the cluster's watcher");
+        }
+        Some(postgres)
+    })
+        .as_ref()
+}
+
 impl Postgres {
     /// PostgreSQL for one test, or `None` (after saying so once) when there is none to use.
     pub fn start() -> Option<Postgres> {
@@ -245,7 +281,7 @@ const POSTGRES_SCHEMA: &str = "
 
 #[test]
 fn the_postgres_migrations_build_the_schema_the_sqlite_ones_build() {
-    let Some(postgres) = Postgres::start() else { return };
+    let Some(postgres) = shared() else { return };
     let (sqlite, pg) = (migrations("sqlite"), migrations("postgres"));
     let versions = |list: &[(String, PathBuf, PathBuf)]| list.iter().map(|(v, _, _)| v.clone()).collect::<Vec<_>>();
     assert_eq!(versions(&pg), versions(&sqlite), "the same migrations, in the same order, on both backends");
@@ -268,7 +304,7 @@ fn the_postgres_migrations_build_the_schema_the_sqlite_ones_build() {
 
 #[test]
 fn the_postgres_migrations_revert_to_an_empty_database() {
-    let Some(postgres) = Postgres::start() else { return };
+    let Some(postgres) = shared() else { return };
     let database = postgres.database();
     let pg = migrations("postgres");
     for (_, up, _) in &pg {

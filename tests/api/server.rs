@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 use crate::cli::{BINARY, run};
+use crate::support::database_in;
 
 /// A `rush-api serve` child on `127.0.0.1:0`, stopped by PID when dropped. Its log is kept so
 /// that a test can check that nothing panicked.
@@ -26,21 +27,22 @@ const UNLIMITED: &[(&str, &str)] = &[("RATE_LIMIT_PER_MINUTE", "0"), ("RATE_LIMI
 
 impl Server {
     pub fn start(dir: &TempDir, args: &[&str]) -> Server {
-        Server::start_on(&dir.path().join("cli.sqlite3"), dir.path(), args)
+        Server::start_on(&database_in(dir.path(), "cli.sqlite3"), dir.path(), args)
     }
 
     /// With rate limiting off, for tests that load the server on purpose (they measure
     /// durability and concurrency, not the limiter).
     pub fn start_unlimited(dir: &TempDir, args: &[&str]) -> Server {
-        Server::start_with(&dir.path().join("cli.sqlite3"), dir.path(), args, UNLIMITED)
+        Server::start_with(&database_in(dir.path(), "cli.sqlite3"), dir.path(), args, UNLIMITED)
     }
 
-    pub fn start_on(database: &Path, workdir: &Path, args: &[&str]) -> Server {
+    /// On `database`, a DATABASE_URL value (`support::database_in`).
+    pub fn start_on(database: &str, workdir: &Path, args: &[&str]) -> Server {
         Server::start_with(database, workdir, args, &[])
     }
 
     /// With extra environment variables (the configuration under test).
-    pub fn start_with(database: &Path, workdir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+    pub fn start_with(database: &str, workdir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(BINARY)
             .args(args)
             .envs(env.iter().copied())
@@ -272,7 +274,7 @@ fn a_get_with_a_trickled_body_is_refused_at_once_and_the_connection_closed() {
 fn rate_limits_apply_per_client_ip_and_spare_the_health_probes() {
     let dir = tempfile::tempdir().expect("dir");
     let server = Server::start_with(
-        &dir.path().join("limits.sqlite3"),
+        &database_in(dir.path(), "limits.sqlite3"),
         dir.path(),
         &["serve", "--no-seed"],
         &[("RATE_LIMIT_PER_MINUTE", "2"), ("RATE_LIMIT_TOKEN_PER_MINUTE", "0")],

@@ -1,5 +1,6 @@
-//! `TestApp`: the real application (`build_app`) over a fresh SQLite file, with a write token,
-//! and responses that are checked against the OpenAPI document as they arrive.
+//! `TestApp`: the real application (`build_app`) over a fresh database (a SQLite file, or a
+//! PostgreSQL database with `RUSH_TEST_DATABASE=postgres`), with a write token, and responses that
+//! are checked against the OpenAPI document as they arrive.
 
 #![allow(dead_code, reason = "each test module uses a different part of the support")]
 
@@ -26,6 +27,7 @@ type AppService = BoxService<actix_http::Request, ServiceResponse<BoxBody>, acti
 
 pub struct TestApp {
     pub dir: TempDir,
+    /// The database, as a DATABASE_URL value (a SQLite file path or a PostgreSQL URL).
     pub db_path: String,
     pub state: AppState,
     service: AppService,
@@ -54,8 +56,9 @@ impl TestApp {
 
     async fn build(origins: CorsOrigins, seed: bool, limits: RateLimitConfig) -> TestApp {
         let dir = tempfile::tempdir().expect("create a temporary directory");
-        let db_path = dir.path().join("test.sqlite3").to_string_lossy().into_owned();
-        let db = Db::open(&db_path).expect("open the test database");
+        let db_path = database_in(dir.path(), "test.sqlite3");
+        let location = rush_api::config::parse_database_url(&db_path).expect("a database URL");
+        let db = Db::open_with(&location, 8).expect("open the test database");
         if seed {
             rush_api::seed::load_if_empty(&db).await.expect("load the bundled dataset");
         }
@@ -434,7 +437,7 @@ fn validate(spec: &Value, schema: &Value, instance: &Value, method: &Method, pat
     );
 }
 
-/// How many rows `table` holds, read from the SQLite file directly, for asserting what is stored.
+/// How many rows `table` holds, read from the database directly, for asserting what is stored.
 pub fn count_rows(app: &TestApp, table: &str) -> i64 {
     use diesel::prelude::*;
     #[derive(QueryableByName)]
@@ -442,19 +445,21 @@ pub fn count_rows(app: &TestApp, table: &str) -> i64 {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    let mut conn = diesel::SqliteConnection::establish(&app.db_path).expect("open the database");
     diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
-        .get_result::<Count>(&mut conn)
+        .get_result::<Count>(&mut connect(&app.db_path))
         .map(|c| c.n)
         .expect("count rows")
 }
 
 /// Asserts that each full-text index holds exactly its table's current text: FTS5's own check,
-/// which with rank 1 compares an external-content index against its table.
-pub fn assert_search_index_consistent(db_path: &std::path::Path) {
+/// which with rank 1 compares an external-content index against its table. (On PostgreSQL the
+/// trigram indexes are PostgreSQL's own, with nothing of the service's to fall out of step.)
+pub fn assert_search_index_consistent(database: &str) {
     use diesel::prelude::*;
-    let mut conn = diesel::SqliteConnection::establish(&db_path.to_string_lossy()).expect("open the database");
-    diesel::sql_query("PRAGMA busy_timeout = 5000").execute(&mut conn).expect("busy timeout");
+    if on_postgres() {
+        return;
+    }
+    let mut conn = connect(database);
     for table in collections() {
         let check = format!("INSERT INTO {table}_search ({table}_search, rank) VALUES ('integrity-check', 1)");
         if let Err(error) = diesel::sql_query(check).execute(&mut conn) {
@@ -467,4 +472,140 @@ pub fn assert_search_index_consistent(db_path: &std::path::Path) {
 /// them covers a new resource without being edited.
 pub fn collections() -> Vec<&'static str> {
     rush_api::resources::RESOURCES.iter().map(|resource| resource.table).collect()
+}
+
+/// Whether the suite runs on PostgreSQL (`RUSH_TEST_DATABASE=postgres`) rather than SQLite.
+pub fn on_postgres() -> bool {
+    match std::env::var("RUSH_TEST_DATABASE").as_deref() {
+        Ok("postgres") => true,
+        Ok("sqlite") | Err(_) => false,
+        Ok(other) => panic!("RUSH_TEST_DATABASE must be sqlite or postgres, not {other}"),
+    }
+}
+
+/// The database a test keeps under the name `file` in `dir`, as a DATABASE_URL value: that SQLite
+/// file, or on PostgreSQL a database of its own on the shared cluster (the same one for the same
+/// `dir` and `file`, so that a test can restart a server on it).
+pub fn database_in(dir: &std::path::Path, file: &str) -> String {
+    if !on_postgres() {
+        return dir.join(file).to_string_lossy().into_owned();
+    }
+    static MADE: std::sync::Mutex<Vec<(std::path::PathBuf, String)>> = std::sync::Mutex::new(Vec::new());
+    let key = dir.join(file);
+    let mut made = MADE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, url)) = made.iter().find(|(path, _)| *path == key) {
+        return url.clone();
+    }
+    let postgres = crate::postgres::shared().expect("RUSH_TEST_DATABASE=postgres, but there is no PostgreSQL to use");
+    let url = postgres.url(&postgres.database());
+    made.push((key, url.clone()));
+    url
+}
+
+/// A connection to the database at `database` (a DATABASE_URL value), outside the service.
+pub fn connect(database: &str) -> rush_api::db::Conn {
+    let location = rush_api::config::parse_database_url(database).expect("a database URL");
+    let mut conn = location.connect().expect("connect to the test database");
+    if let rush_api::db::Conn::Sqlite(c) = &mut conn {
+        use diesel::connection::SimpleConnection;
+        c.batch_execute("PRAGMA busy_timeout = 5000").expect("busy timeout");
+    }
+    conn
+}
+
+/// Everything the database at `database` stores, as bytes to search for what must not be stored:
+/// the SQLite file and its write-ahead log, or every row of every PostgreSQL table as text.
+pub fn stored_bytes(database: &str) -> Vec<u8> {
+    use diesel::prelude::*;
+    if !on_postgres() {
+        let mut bytes = std::fs::read(database).unwrap_or_default();
+        bytes.extend(std::fs::read(format!("{database}-wal")).unwrap_or_default());
+        return bytes;
+    }
+    #[derive(QueryableByName)]
+    struct Text {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        text: String,
+    }
+    let mut conn = connect(database);
+    let tables: Vec<Text> = diesel::sql_query(
+        "SELECT table_name::text AS text FROM information_schema.tables WHERE table_schema = current_schema()",
+    )
+    .load(&mut conn)
+    .expect("list the tables");
+    let mut bytes = Vec::new();
+    for table in tables {
+        let rows: Vec<Text> = diesel::sql_query(format!("SELECT t::text AS text FROM \"{}\" AS t", table.text))
+            .load(&mut conn)
+            .expect("read a table");
+        rows.into_iter().for_each(|row| bytes.extend(row.text.into_bytes()));
+        // A row as text shows bytes in hex: their own bytes too, to be searched as stored.
+        let binary: Vec<Text> = diesel::sql_query(format!(
+            "SELECT column_name::text AS text FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name = '{}' AND data_type = 'bytea'",
+            table.text
+        ))
+        .load(&mut conn)
+        .expect("list binary columns");
+        for column in binary {
+            let rows: Vec<Text> = diesel::sql_query(format!(
+                "SELECT coalesce(encode(\"{}\", 'escape'), '') AS text FROM \"{}\"",
+                column.text, table.text
+            ))
+            .load(&mut conn)
+            .expect("read binary values");
+            rows.into_iter().for_each(|row| bytes.extend(row.text.into_bytes()));
+        }
+    }
+    bytes
+}
+
+/// How many references in the database at `database` point at no record (0 when every event's
+/// program and initiative, every metric's initiative and every request's event exist).
+pub fn dangling_references(database: &str) -> i64 {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let checks = [
+        ("events", "program_id", "programs"),
+        ("events", "initiative_id", "initiatives"),
+        ("metrics", "initiative_id", "initiatives"),
+        ("event_requests", "event_id", "events"),
+    ];
+    let mut conn = connect(database);
+    checks
+        .iter()
+        .map(|(table, column, target)| {
+            diesel::sql_query(format!(
+                "SELECT count(*) AS n FROM {table} AS r WHERE r.{column} IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM {target} AS t WHERE t.id = r.{column})"
+            ))
+            .get_result::<Count>(&mut conn)
+            .expect("check references")
+            .n
+        })
+        .sum()
+}
+
+/// A new PostgreSQL database restored from the pg_dump archive at `archive`, as a DATABASE_URL.
+pub fn restored(archive: &std::path::Path) -> String {
+    let postgres = crate::postgres::shared().expect("PostgreSQL");
+    let url = postgres.url(&postgres.database());
+    let output = std::process::Command::new("pg_restore")
+        .args(["--no-owner", "--exit-on-error", "--dbname"])
+        .arg(&url)
+        .arg(archive)
+        .output()
+        .expect("run pg_restore");
+    assert!(output.status.success(), "pg_restore: {}", String::from_utf8_lossy(&output.stderr));
+    url
+}
+
+/// The database a `backup` to `path` can be read as: that SQLite file, or on PostgreSQL a new
+/// database restored from the pg_dump archive there.
+pub fn backup_database(path: &std::path::Path) -> String {
+    if on_postgres() { restored(path) } else { path.to_string_lossy().into_owned() }
 }
