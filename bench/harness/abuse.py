@@ -15,8 +15,9 @@ import time
 
 from .common import BenchError
 from .dataset import EVENT_TYPES, LOCATIONS, Dataset, iso
-from .scenarios import run_wrk, summarize
-from .servers import Sampler, Server, cpu_seconds, machine_busy_seconds
+from .procs import Sampler, cpu_seconds, machine_busy_seconds
+from .servers import Server
+from .wrk import run_wrk, summarize
 
 ABUSE_CONNECTIONS = 32
 # The probe of the abuse scenario: requests per second and the p99 each must keep during the flood.
@@ -106,10 +107,10 @@ def settle(server: Server, limit: float = 10.0) -> None:
     queued requests it is still answering."""
     deadline = time.monotonic() + limit
     tree = server.tree()
-    before = cpu_seconds(tree)
+    before = cpu_seconds(tree) + cpu_seconds(server.db_pids())
     while time.monotonic() < deadline:
         time.sleep(0.5)
-        now = cpu_seconds(tree)
+        now = cpu_seconds(tree) + cpu_seconds(server.db_pids())
         if now - before < 0.05:
             return
         before = now
@@ -119,15 +120,17 @@ def run_abuse(server: Server, ds: Dataset, seconds: int, tag: str, sampler: Samp
     """The probe alone for `seconds`, then the probe again while wrk floods the server: wrk starts
     first and runs one second longer, the probe starts 0.5 s after it."""
     if not server.alive():
-        raise BenchError(f"{server.name} has exited ({server.proc.returncode}):\n{server.log_tail()}")
+        raise BenchError(f"{server.name} has exited ({server.exit_status()}):\n{server.log_tail()}")
     settle(server)
     tree = server.tree()
-    cpu0, busy0, self0 = cpu_seconds(tree), machine_busy_seconds(), os.times()
+    cpu0, db0, busy0, self0 = cpu_seconds(tree), cpu_seconds(server.db_pids()), machine_busy_seconds(), os.times()
     alone = Probe(server, ds, f"{tag}-alone", seconds).start()
     alone.join()
-    cpu1, busy1, self1 = cpu_seconds(tree), machine_busy_seconds(), os.times()
+    cpu1, db1, busy1, self1 = cpu_seconds(tree), cpu_seconds(server.db_pids()), machine_busy_seconds(), os.times()
     harness = (self1.user + self1.system) - (self0.user + self0.system)  # the probe's threads included
-    alone_cpu = {"cpu_s": cpu1 - cpu0, "other_cpu_s": max(0.0, (busy1 - busy0) - (cpu1 - cpu0) - harness)}
+    db = max(0.0, db1 - db0)
+    alone_cpu = {"cpu_s": cpu1 - cpu0, "db_cpu_s": db,
+                 "other_cpu_s": max(0.0, (busy1 - busy0) - (cpu1 - cpu0) - db - harness)}
     settle(server)
     probe = Probe(server, ds, f"{tag}-flood", seconds, delay=0.5).start()
     try:
@@ -150,6 +153,7 @@ def summarize_abuse(runs: list[dict]) -> dict:
     """Probe latencies pooled over the repetitions; the flood as summarize() has it plus statuses."""
     out: dict = {"flood": summarize([r["wrk"] for r in runs]), "probe": {},
                  "alone_cpu_s": statistics.median(r["alone_cpu"]["cpu_s"] for r in runs),
+                 "alone_db_cpu_s": statistics.median(r["alone_cpu"]["db_cpu_s"] for r in runs),
                  "alone_other_cpu_s": statistics.median(r["alone_cpu"]["other_cpu_s"] for r in runs)}
     for phase in ("alone", "flood"):
         for what in PROBE_RATES:

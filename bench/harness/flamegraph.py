@@ -9,8 +9,9 @@ import subprocess
 from pathlib import Path
 
 from .dataset import Dataset
-from .scenarios import run_wrk
-from .servers import Sampler, Server
+from .procs import Sampler
+from .servers import Server
+from .wrk import run_wrk
 
 PERF_HZ = 499
 

@@ -1,22 +1,18 @@
-"""The scenarios: the data files each wrk script reads, the script's arguments, running wrk with
-CPU and RSS accounting around it, and summarizing the repetitions."""
+"""The scenarios: the data files each wrk script reads, the smoke checks before a scenario runs, and
+the script's arguments (running wrk is in wrk.py)."""
 
 from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
-import json
-import os
 import random
-import statistics
-import subprocess
 import urllib.parse
 from pathlib import Path
 
-from .common import LUA, PEER_SKIPS, SCRIPTS, BenchError
+from .common import PEER_SKIPS, BenchError
 from .dataset import ABUSE_QUERIES, EVENT_TYPES, SEARCH_TERMS, SEED_WORKERS, Dataset, iso
 from .event_requests import REQUEST_SPAN_SLOTS, REQUEST_T0, check_submit, prepare_review
-from .servers import Http, Sampler, Server, cpu_seconds, machine_busy_seconds
+from .servers import Http, Server
 
 
 def write_lines(path: Path, lines) -> Path:
@@ -70,16 +66,19 @@ def prepare_data(server: Server, ds: Dataset, tmp: Path, scenarios: list[str]) -
         server.data["review_ids"] = write_lines(d / "review_ids.txt", prepare_review(server))
     if "request_submit" in scenarios and server.kind == "rush":
         check_submit(server)
-    # Smoke check: one request of each read scenario answers as expected before wrk spends time on it.
+    # Smoke check: one request of each read scenario answers as expected before wrk spends time on it,
+    # on every instance (they share the database the first one was seeded through).
+    for inst in server.instances:
+        http = Http(inst.port)
+        for key, expect in (("by_id", 200), ("list_20", 200), ("list_filtered", 200), ("healthz", 200),
+                            ("search", 200), ("ics_feed", 200)):
+            if server.kind != "rush" and key in PEER_SKIPS:
+                continue
+            for path in server.data[key].read_text().split()[:3]:
+                status, _h, payload = http.request("GET", path)
+                if status != expect:
+                    raise BenchError(f"{server.name} (port {inst.port}): GET {path} -> {status}: {payload[:300]!r}")
     http = Http(server.port)
-    for key, expect in (("by_id", 200), ("list_20", 200), ("list_filtered", 200), ("healthz", 200),
-                        ("search", 200), ("ics_feed", 200)):
-        if server.kind != "rush" and key in PEER_SKIPS:
-            continue
-        for path in server.data[key].read_text().split()[:3]:
-            status, _h, payload = http.request("GET", path)
-            if status != expect:
-                raise BenchError(f"{server.name}: GET {path} -> {status}: {payload[:300]!r}")
     if "abuse_searches" in server.data:
         # One of each kind of the flood's requests, shaped as abuse.lua shapes them.
         search = server.data["abuse_searches"].read_text().splitlines()[0].split("\t")[1]
@@ -139,56 +138,3 @@ def lua_args(server: Server, scenario: str, ds: Dataset, tag: str) -> list[str]:
         return [f"searches={d['abuse_searches']}", f"oversized={d['abuse_oversized']}",
                 f"t0={int(ds.t0.timestamp())}", f"span={ds.span_slots}"]
     raise ValueError(scenario)
-
-
-def run_wrk(server: Server, scenario: str, ds: Dataset, duration: int, connections: int, tag: str,
-            sampler: Sampler) -> dict:
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s",
-           "-s", str(LUA / f"{SCRIPTS.get(scenario, scenario)}.lua"), server.url, "--"] + lua_args(server, scenario, ds, tag)
-    env = dict(os.environ, BENCH_LUA_DIR=str(LUA), BENCH_TOKEN=server.token,
-               BENCH_STAFF_TOKEN=server.staff_token or "")
-    if not server.alive():
-        raise BenchError(f"{server.name} has exited ({server.proc.returncode}):\n{server.log_tail()}")
-    tree = server.tree()
-    sampler.reset_window(server)
-    cpu0 = cpu_seconds(tree)
-    busy0, self0, kids0 = machine_busy_seconds(), os.times(), os.times()
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60, env=env)
-    except subprocess.TimeoutExpired as exc:
-        raise BenchError(f"wrk did not finish within {duration + 60} s: {' '.join(cmd)}") from exc
-    cpu1 = cpu_seconds(tree)
-    busy1, self1 = machine_busy_seconds(), os.times()
-    peak = sampler.window_peak(server)
-    line = next((l for l in proc.stdout.splitlines() if l.startswith("BENCH_RESULT ")), None)
-    if proc.returncode != 0 or line is None:
-        raise BenchError(f"wrk failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}")
-    r = json.loads(line[len("BENCH_RESULT "):])
-    r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
-    r["socket_errors"] = r["connect"] + r["read"] + r["write"] + r["timeout"]
-    r["non2xx"] = r["unexpected"] if r["tracked"] else r["status"]
-    r["cpu_s"] = cpu1 - cpu0
-    r["rss_kb"] = peak
-    r["wrk_cpu_s"] = (self1.children_user + self1.children_system) - (kids0.children_user + kids0.children_system)
-    harness = (self1.user + self1.system) - (self0.user + self0.system)
-    r["other_cpu_s"] = max(0.0, (busy1 - busy0) - r["cpu_s"] - r["wrk_cpu_s"] - harness)
-    if not server.alive():
-        raise BenchError(f"{server.name} exited during {scenario}:\n{server.log_tail()}")
-    return r
-
-
-def summarize(runs: list[dict]) -> dict:
-    rps = [r["rps"] for r in runs]
-    return {
-        "rps_med": statistics.median(rps), "rps_min": min(rps), "rps_max": max(rps), "rps_reps": rps,
-        "p50_ms": statistics.median(r["p50_us"] for r in runs) / 1000,
-        "p99_ms": statistics.median(r["p99_us"] for r in runs) / 1000,
-        "non2xx": sum(r["non2xx"] for r in runs),
-        "socket_errors": sum(r["socket_errors"] for r in runs),
-        "requests": sum(r["requests"] for r in runs),
-        "rss_mb": max(r["rss_kb"] for r in runs) / 1024,
-        "cpu_s": statistics.median(r["cpu_s"] for r in runs),
-        "wrk_cpu_s": statistics.median(r["wrk_cpu_s"] for r in runs),
-        "other_cpu_s": statistics.median(r["other_cpu_s"] for r in runs),
-        "cpu_us_per_req": statistics.median(r["cpu_s"] / max(r["requests"], 1) * 1e6 for r in runs),
-    }

@@ -1,5 +1,6 @@
-"""The servers under test: building and starting them, stopping them by PID, what they use
-(CPU and RSS from /proc, sampled), and a keep-alive HTTP client for the harness's own requests."""
+"""The servers under test: building and starting them (rush-api on SQLite or PostgreSQL, one or
+several instances on one database; the peer), stopping them by PID, and a keep-alive HTTP client
+for the harness's own requests."""
 
 from __future__ import annotations
 
@@ -16,121 +17,108 @@ import time
 from pathlib import Path
 
 from .common import ROOT, BenchError, log
+from .procs import process_state, process_tree
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def children_of(pid: int) -> list[int]:
-    out: list[int] = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            try:
-                with open(f"/proc/{pid}/task/{task}/children") as f:
-                    out.extend(int(x) for x in f.read().split())
-            except OSError:
-                pass
-    except OSError:
-        pass
-    return out
-
-
-def process_tree(pid: int) -> list[int]:
-    """pid and all its descendants (bounded walk)."""
-    seen, todo = [], [pid]
-    while todo and len(seen) < 256:
-        p = todo.pop()
-        if p in seen or not os.path.exists(f"/proc/{p}"):
-            continue
-        seen.append(p)
-        todo.extend(children_of(p))
-    return seen
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """utime + stime of live processes, plus cutime + cstime of children they reaped."""
-    total = 0
-    for p in pids:
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            # fields[0] is state (field 3); utime is field 14 -> index 11.
-            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
-        except (OSError, IndexError, ValueError):
-            pass
-    return total / CLK_TCK
-
-
-def machine_busy_seconds() -> float:
-    """Busy CPU time of the whole machine (all CPUs) from /proc/stat."""
-    with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:]]
-    # user nice system idle iowait irq softirq steal ...
-    return (v[0] + v[1] + v[2] + v[5] + v[6] + (v[7] if len(v) > 7 else 0)) / CLK_TCK
-
-
-def rss_kb(pids: list[int], key: str = "VmRSS:") -> int:
-    total = 0
-    for p in pids:
-        try:
-            with open(f"/proc/{p}/status") as f:
-                for line in f:
-                    if line.startswith(key):
-                        total += int(line.split()[1])
-                        break
-        except (OSError, ValueError, IndexError):
-            pass
-    return total
+_PORTS: set[int] = set()  # handed out in this run: never twice, even if the first is not bound yet
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _PORTS:
+            _PORTS.add(port)
+            return port
+    raise BenchError("no free loopback port")
+
+
+class Instance:
+    """One process of a server: its root PID, port and log."""
+
+    def __init__(self, proc: subprocess.Popen, port: int, logfile: Path):
+        self.proc, self.port, self.logfile = proc, port, logfile
+        self.pid = proc.pid
+        self.url = f"http://127.0.0.1:{port}"
 
 
 class Server:
-    """A server under test: its root process, port, token and the shapes it speaks."""
+    """A server under test: its instances (processes, ports; one unless several rush-api share a
+    PostgreSQL database), token, database and the shapes it speaks. `proc`, `pid`, `port`, `url` and
+    `logfile` are the first instance's: the harness's own requests (seeding, checks, the abuse probe)
+    go there."""
 
     def __init__(self, name: str, kind: str, proc: subprocess.Popen, port: int, token: str, logfile: Path,
-                 key: str | None = None):
+                 key: str | None = None, database: str = "sqlite"):
         self.name, self.kind, self.proc, self.port, self.token, self.logfile = name, kind, proc, port, token, logfile
-        self.key = key or kind  # "rush", "baseline" or "peer": names its files and run tags
+        self.key = key or kind  # "rush", "baseline", "pg<N>" or "peer": names its files and run tags
         self.pid = proc.pid
         self.url = f"http://127.0.0.1:{port}"
+        self.instances = [Instance(proc, port, logfile)]
+        self.database = database  # "sqlite" (in the server's process) or "postgres"
+        self.cluster = None  # the PostgreSQL cluster (postgres.Cluster) for database == "postgres"
         self.data: dict[str, Path] = {}  # data files for the Lua scripts
         self.ids: dict[str, list[int]] = {}
         self.staff_token: str | None = None  # scope `requests`, for request_review (rush-api only)
         self.seed_seconds = 0.0
         self.seed_requests = 0
 
+    def add_instance(self, proc: subprocess.Popen, port: int, logfile: Path) -> None:
+        self.instances.append(Instance(proc, port, logfile))
+
     def tree(self) -> list[int]:
-        return process_tree(self.pid)
+        """Every instance's process and its descendants."""
+        out: list[int] = []
+        for inst in self.instances:
+            out.extend(p for p in process_tree(inst.pid) if p not in out)
+        return out
+
+    def db_pids(self) -> list[int]:
+        """The database's server processes (PostgreSQL's postmaster and its children); none for SQLite,
+        which runs in the server's own process."""
+        return self.cluster.pids() if self.cluster is not None else []
 
     def alive(self) -> bool:
-        return self.proc.poll() is None
+        return all(inst.proc.poll() is None for inst in self.instances)
+
+    def exit_status(self) -> str:
+        return ", ".join(f"instance {i} (port {inst.port}) exited with {inst.proc.returncode}"
+                         for i, inst in enumerate(self.instances, 1) if inst.proc.poll() is not None) or "running"
 
     def log_tail(self, n: int = 30) -> str:
-        try:
-            return "\n".join(self.logfile.read_text(errors="replace").splitlines()[-n:])
-        except OSError:
-            return "(no log)"
+        parts = []
+        for inst in self.instances:
+            try:
+                text = "\n".join(inst.logfile.read_text(errors="replace").splitlines()[-n:])
+            except OSError:
+                text = "(no log)"
+            parts.append(text if len(self.instances) == 1 else f"[{inst.logfile.name}]\n{text}")
+        return "\n".join(parts)
 
     def stop(self) -> None:
-        """SIGTERM the root PID, wait, then SIGKILL it and any descendant still alive, by PID."""
-        if self.proc.poll() is not None:
+        """SIGTERM every instance's root PID, wait, then SIGKILL it and any descendant still alive, by PID."""
+        running = [inst for inst in self.instances if inst.proc.poll() is None]
+        if not running:
             return
         tree = self.tree()
-        log(f"stopping {self.name} (pid {self.pid}, tree {tree})")
-        try:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=35)
-        except subprocess.TimeoutExpired:
-            log(f"{self.name} did not stop in 35 s; SIGKILL")
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        except ProcessLookupError:
-            pass
-        for p in tree[1:]:
+        log(f"stopping {self.name} (pid {', '.join(str(i.pid) for i in running)}, tree {tree})")
+        for inst in running:
+            try:
+                inst.proc.send_signal(signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 35
+        for inst in running:
+            try:
+                inst.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log(f"{self.name} (pid {inst.pid}) did not stop in 35 s; SIGKILL")
+                inst.proc.kill()
+                inst.proc.wait(timeout=10)
+        roots = {inst.pid for inst in self.instances}
+        for p in tree:
+            if p in roots:
+                continue
             # Workers normally exit with their master; wait for that, then kill what is left.
             deadline = time.monotonic() + 10
             while process_state(p) not in (None, "Z") and time.monotonic() < deadline:
@@ -141,63 +129,6 @@ class Server:
                     log(f"killed leftover {self.name} process {p}")
                 except ProcessLookupError:
                     pass
-
-
-def process_state(pid: int):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return None
-
-
-class Sampler:
-    """Samples the summed VmRSS of each server's process tree every 100 ms."""
-
-    def __init__(self):
-        self.servers: list[Server] = []
-        self.window: dict[str, int] = {}
-        self.overall: dict[str, int] = {}
-        self.lock = threading.Lock()
-        self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def add(self, server: Server) -> None:
-        with self.lock:
-            self.servers.append(server)
-            self.window[server.name] = 0
-            self.overall[server.name] = 0
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def _run(self) -> None:
-        trees: dict[str, list[int]] = {}
-        tick = 0
-        while not self.stop_event.wait(0.1):
-            with self.lock:
-                servers = list(self.servers)
-            for s in servers:
-                if tick % 10 == 0 or s.name not in trees:
-                    trees[s.name] = s.tree()
-                kb = rss_kb(trees[s.name])
-                with self.lock:
-                    self.window[s.name] = max(self.window[s.name], kb)
-                    self.overall[s.name] = max(self.overall[s.name], kb)
-            tick += 1
-
-    def reset_window(self, server: Server) -> None:
-        with self.lock:
-            self.window[server.name] = rss_kb(server.tree())
-
-    def window_peak(self, server: Server) -> int:
-        with self.lock:
-            return max(self.window[server.name], rss_kb(server.tree()))
-
-    def stop(self) -> None:
-        self.stop_event.set()
-        if self.thread.is_alive():
-            self.thread.join(timeout=2)
 
 
 class Http:
@@ -236,22 +167,27 @@ class Http:
 
 
 def wait_ready(server: Server, path: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        if not server.alive():
-            raise BenchError(f"{server.name} exited with {server.proc.returncode}:\n{server.log_tail()}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=2)
-            conn.request("GET", path)
-            if conn.getresponse().status == 200:
+    """Until every instance answers `path` with 200 (each within `timeout`)."""
+    for inst in server.instances:
+        deadline = time.monotonic() + timeout
+        last = None
+        while True:
+            if inst.proc.poll() is not None:
+                raise BenchError(f"{server.name} exited: {server.exit_status()}:\n{server.log_tail()}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", inst.port, timeout=2)
+                conn.request("GET", path)
+                status = conn.getresponse().status
                 conn.close()
-                return
-            conn.close()
-        except OSError as exc:
-            last = exc
-        time.sleep(0.2)
-    raise BenchError(f"{server.name} not ready on port {server.port} within {timeout:.0f} s ({last}):\n{server.log_tail()}")
+                if status == 200:
+                    break
+                last = f"{path} answered {status}"
+            except OSError as exc:
+                last = exc
+            if time.monotonic() > deadline:
+                raise BenchError(f"{server.name} not ready on port {inst.port} within {timeout:.0f} s ({last}):\n"
+                                 f"{server.log_tail()}")
+            time.sleep(0.2)
 
 
 def ensure_wrk() -> None:
@@ -295,25 +231,55 @@ def create_token(binary: Path, tmp: Path, env: dict, name: str, scopes: tuple[st
     return r.stdout.strip().splitlines()[-1].strip()
 
 
-def start_rush(binary: Path, tmp: Path, key: str = "rush", name: str = "rush-api", staff: bool = False) -> Server:
+def start_rush(binary: Path, tmp: Path, key: str = "rush", name: str = "rush-api", staff: bool = False,
+               cluster=None, instances: int = 1) -> Server:
     """Starts `rush-api serve --no-seed` on a fresh database, after creating its tokens: `bench`
-    (the default scope, content) and, with `staff`, `bench-staff` with the scope `requests`."""
-    db = tmp / f"{key}.sqlite3"
-    port = free_port()
+    (the default scope, content) and, with `staff`, `bench-staff` with the scope `requests`.
+    Without `cluster` the database is the SQLite file `<key>.sqlite3` in `tmp`; with one (a
+    postgres.Cluster), a new database `bench_<key>` in it, shared by `instances` processes, each on
+    its own loopback port: the first is started and ready (/readyz) before the others start."""
+    if cluster is None:
+        url = str(tmp / f"{key}.sqlite3")
+        where = f"database {url}"
+    else:
+        dbname = f"bench_{key}"
+        cluster.create_database(dbname)
+        url = cluster.url(dbname)
+        where = f"database {dbname} of the PostgreSQL cluster on port {cluster.port}"
     # Rate limiting off: the benchmark measures throughput, not the limiter. The hourly allowance of
     # public event request submissions per IP is off too (request_submit sends thousands a second).
-    env = dict(os.environ, DATABASE_URL=str(db), BIND_ADDRESS=f"127.0.0.1:{port}", RUST_LOG="warn",
-               RATE_LIMIT_PER_MINUTE="0", RATE_LIMIT_TOKEN_PER_MINUTE="0", EVENT_REQUEST_RATE_LIMIT_PER_HOUR="0")
+    env = dict(os.environ, DATABASE_URL=url, RUST_LOG="warn", RATE_LIMIT_PER_MINUTE="0",
+               RATE_LIMIT_TOKEN_PER_MINUTE="0", EVENT_REQUEST_RATE_LIMIT_PER_HOUR="0")
     env.pop("CORS_ALLOWED_ORIGINS", None)
+    env.pop("BIND_ADDRESS", None)
+    # Once per database: the token table is shared by every instance on it.
     token = create_token(binary, tmp, env, "bench")
     staff_token = create_token(binary, tmp, env, "bench-staff", ("requests",)) if staff else None
-    logfile = tmp / f"{key}.log"
-    with open(logfile, "wb") as out:
-        proc = subprocess.Popen([str(binary), "serve", "--no-seed"], cwd=tmp, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    server = Server(name, "rush", proc, port, token, logfile, key)
-    server.staff_token = staff_token
-    log(f"{name} ({binary}) pid {proc.pid} on {server.url}, database {db}")
+    server: Server | None = None
+    try:
+        for i in range(1, instances + 1):
+            port = free_port()
+            logfile = tmp / (f"{key}.log" if instances == 1 else f"{key}-{i}.log")
+            with open(logfile, "wb") as out:
+                proc = subprocess.Popen([str(binary), "serve", "--no-seed"], cwd=tmp,
+                                        env=dict(env, BIND_ADDRESS=f"127.0.0.1:{port}"), stdout=out,
+                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            if server is None:
+                server = Server(name, "rush", proc, port, token, logfile, key,
+                                "sqlite" if cluster is None else "postgres")
+                server.cluster = cluster
+                server.staff_token = staff_token
+            else:
+                server.add_instance(proc, port, logfile)
+            log(f"{name} ({binary}) pid {proc.pid} on http://127.0.0.1:{port}, {where}"
+                + (f" (instance {i} of {instances})" if instances > 1 else ""))
+            if i == 1 and instances > 1:
+                wait_ready(server, "/readyz", 60)
+    except BaseException:
+        if server is not None:  # the caller only stops the servers it got
+            server.stop()
+        raise
+    assert server is not None
     return server
 
 

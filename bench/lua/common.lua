@@ -46,8 +46,11 @@ function M.numbers(path)
   return out
 end
 
+-- BENCH_INSTANCE: which of a server's instances this wrk process drives (the harness runs one wrk per
+-- instance at the same time), so that their threads do not draw the same sequence.
 function M.seed_random()
-  math.randomseed(os.time() * 1000 + (tid or 0) * 7919 + math.floor(os.clock() * 1000000))
+  local instance = tonumber(os.getenv("BENCH_INSTANCE") or "") or 0
+  math.randomseed(os.time() * 1000 + (tid or 0) * 7919 + instance * 104729 + math.floor(os.clock() * 1000000))
   for _ = 1, 10 do math.random() end
 end
 
