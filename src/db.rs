@@ -41,7 +41,50 @@ pub enum Conn {
 }
 
 pub type Backend = MultiBackend;
-type ConnPool = Pool<Manager>;
+/// The read pool, and how many lost connections it has found: a connection not tested since the
+/// last one was found is tested before it is used (`Reads::get`).
+#[derive(Clone)]
+struct Reads {
+    pool: Pool<Manager>,
+    losses: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Reads {
+    /// A connection within `wait`, tested first if connections were lost since it last was: after
+    /// PostgreSQL restarts, one request finds out and the others get working connections.
+    fn get(&self, wait: Duration) -> Result<diesel::r2d2::PooledConnection<Manager>, AppError> {
+        use std::sync::atomic::Ordering;
+        let losses = self.losses.load(Ordering::SeqCst);
+        for _ in 0..=self.pool.max_size() {
+            let mut pooled = self.pool.get_timeout(wait)?;
+            if pooled.tested_at >= losses {
+                return Ok(pooled);
+            }
+            pooled.tested_at = losses;
+            if diesel::r2d2::R2D2Connection::ping(&mut pooled.conn).is_ok() {
+                return Ok(pooled);
+            }
+            pooled.lost = true;
+        }
+        Err(AppError::client(
+            crate::error::ProblemCode::NotReady,
+            "The database cannot be reached right now; retry in a moment.",
+        ))
+    }
+
+    /// Runs `work` on `pooled`; a failure that may come from a lost connection tests it.
+    fn run<T>(&self, pooled: &mut Pooled, work: impl FnOnce(&mut Conn) -> Result<T, AppError>) -> Result<T, AppError> {
+        let outcome = work(&mut pooled.conn);
+        if let Err(error) = &outcome
+            && matches!(error.code(), crate::error::ProblemCode::Internal | crate::error::ProblemCode::NotReady)
+            && diesel::r2d2::R2D2Connection::ping(&mut pooled.conn).is_err()
+        {
+            pooled.lost = true;
+            self.losses.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        outcome
+    }
+}
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -107,23 +150,41 @@ fn redact_password(url: &str) -> String {
 /// The pool's connection factory: the variant `Location` names, never a guess from the string
 /// (a SQLite file may be called anything, a libpq keyword string included).
 #[derive(Debug)]
-pub struct Manager(Location);
+pub struct Manager {
+    location: Location,
+    /// `Reads::losses`: a new connection counts as tested when it is made.
+    losses: Arc<std::sync::atomic::AtomicU64>,
+}
 
 impl diesel::r2d2::ManageConnection for Manager {
-    type Connection = Conn;
+    type Connection = Pooled;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<Conn, Self::Error> {
-        self.0.connect().map_err(diesel::r2d2::Error::ConnectionError)
+    fn connect(&self) -> Result<Pooled, Self::Error> {
+        let tested_at = self.losses.load(std::sync::atomic::Ordering::SeqCst);
+        let conn = self.location.connect().map_err(diesel::r2d2::Error::ConnectionError)?;
+        Ok(Pooled { conn, lost: false, tested_at })
     }
 
-    fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
-        diesel::r2d2::R2D2Connection::ping(conn).map_err(diesel::r2d2::Error::QueryError)
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), Self::Error> {
+        diesel::r2d2::R2D2Connection::ping(&mut pooled.conn).map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut Conn) -> bool {
-        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        pooled.lost || std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(&mut pooled.conn)
     }
+}
+
+/// A pooled connection, and whether it was found lost. Connections are not tested each time they
+/// are taken from the pool (on PostgreSQL that would be one more round trip per request); instead
+/// a request that failed with an internal or busy error tests its connection, a lost one
+/// (PostgreSQL restarted, a failover, a dropped idle connection) leaves the pool, and the others
+/// are tested once before their next use (`Reads`).
+pub struct Pooled {
+    conn: Conn,
+    lost: bool,
+    /// The count of losses when this connection was last tested, or made.
+    tested_at: u64,
 }
 
 impl Conn {
@@ -177,34 +238,36 @@ const BUSY_TIMEOUT_MS: u32 = 5_000;
 #[derive(Debug)]
 struct Pragmas;
 
-impl CustomizeConnection<Conn, diesel::r2d2::Error> for Pragmas {
-    fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
-        let conn = match conn {
-            Conn::Sqlite(conn) => conn,
-            Conn::Postgres(conn) => {
-                // The checks inside write transactions rely on read committed (each statement
-                // sees what committed before it), whatever the server's or role's default says;
-                // a lock held elsewhere (an operator's session) fails a write after as long as
-                // SQLite would wait, instead of holding it for good.
-                return conn
-                    .batch_execute(&format!(
-                        "SET default_transaction_isolation = 'read committed'; SET lock_timeout = {BUSY_TIMEOUT_MS};"
-                    ))
-                    .map_err(diesel::r2d2::Error::QueryError);
-            }
-        };
-        budget::register(conn).map_err(diesel::r2d2::Error::QueryError)?;
-        // busy_timeout first: the pragmas after it may themselves need a lock. Each connection
-        // keeps a small cache; the rest is the kernel's page cache. (Memory-mapping the file
-        // was no faster here and counted every page it touched against the process's memory.)
-        conn.batch_execute(&format!(
-            "PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};
-             PRAGMA foreign_keys = ON;
-             PRAGMA synchronous = FULL;
-             PRAGMA cache_size = -{CACHE_KIB};"
-        ))
-        .map_err(diesel::r2d2::Error::QueryError)
+impl CustomizeConnection<Pooled, diesel::r2d2::Error> for Pragmas {
+    fn on_acquire(&self, pooled: &mut Pooled) -> Result<(), diesel::r2d2::Error> {
+        configure(&mut pooled.conn).map_err(diesel::r2d2::Error::QueryError)
     }
+}
+
+/// Every connection's settings, pooled or the writer's.
+fn configure(conn: &mut Conn) -> QueryResult<()> {
+    let conn = match conn {
+        Conn::Sqlite(conn) => conn,
+        Conn::Postgres(conn) => {
+            // The checks inside write transactions rely on read committed (each statement sees
+            // what committed before it), whatever the server's or role's default says; a lock
+            // held elsewhere (an operator's session) fails a write after as long as SQLite would
+            // wait, instead of holding it for good.
+            return conn.batch_execute(&format!(
+                "SET default_transaction_isolation = 'read committed'; SET lock_timeout = {BUSY_TIMEOUT_MS};"
+            ));
+        }
+    };
+    budget::register(conn)?;
+    // busy_timeout first: the pragmas after it may themselves need a lock. Each connection keeps
+    // a small cache; the rest is the kernel's page cache. (Memory-mapping the file was no faster
+    // here and counted every page it touched against the process's memory.)
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};
+         PRAGMA foreign_keys = ON;
+         PRAGMA synchronous = FULL;
+         PRAGMA cache_size = -{CACHE_KIB};"
+    ))
 }
 
 /// How much database time one costly query (a search, a calendar) may take before it is stopped.
@@ -226,7 +289,7 @@ pub const BUDGET_EXCEEDED: &str = "rush-api: the query ran past its budget";
 /// lets the writer commit several writes with one fsync).
 #[derive(Clone)]
 pub struct Db {
-    read: ConnPool,
+    read: Reads,
     /// Permits to run a costly query, `costly_permits()` of them.
     costly: Arc<tokio::sync::Semaphore>,
     writes: mpsc::Sender<Box<dyn writer::Job>>,
@@ -298,17 +361,20 @@ impl Db {
         prepare(&mut conn).map_err(|e| open_error("migrate", &e))?;
         let clock = writer::WriteClock::load(&mut conn).map_err(|e| open_error("read", &e))?;
 
+        let losses = Arc::default();
         let read = Pool::builder()
             .max_size(pool_size.max(1))
             .min_idle(Some(1))
             .connection_timeout(POOL_TIMEOUT)
             .connection_customizer(Box::new(Pragmas))
-            .build(Manager(location.clone()))
+            .test_on_check_out(false)
+            .build(Manager { location: location.clone(), losses: Arc::clone(&losses) })
             .map_err(|e| open_error("connect to", &e))?;
+        let read = Reads { pool: read, losses };
         let writer_location = location.clone();
         let reconnect = move || -> Result<Conn, String> {
             let mut conn = writer_location.connect().map_err(|e| e.to_string())?;
-            Pragmas.on_acquire(&mut conn).map_err(|e| e.to_string())?;
+            configure(&mut conn).map_err(|e| e.to_string())?;
             Ok(conn)
         };
         let writer = reconnect().map_err(|e| open_error("open", &e))?;
@@ -335,10 +401,10 @@ impl Db {
         F: FnOnce(&mut Conn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.read.clone();
+        let reads = self.read.clone();
         web::block(move || {
-            let mut conn = pool.get()?;
-            work(&mut conn)
+            let mut pooled = reads.get(POOL_TIMEOUT)?;
+            reads.run(&mut pooled, work)
         })
         .await?
     }
@@ -358,18 +424,18 @@ impl Db {
                 "Too many searches and calendar renderings are running; retry in a moment.",
             ));
         };
-        let pool = self.read.clone();
+        let reads = self.read.clone();
         web::block(move || {
             let _permit = permit;
-            let mut conn = pool.get()?;
-            if !conn.is_postgres() {
+            let mut pooled = reads.get(POOL_TIMEOUT)?;
+            if !pooled.conn.is_postgres() {
                 let _budget = Budget::start(QUERY_BUDGET);
-                return work(&mut conn);
+                return reads.run(&mut pooled, work);
             }
             // PostgreSQL stops the statement itself; the error is recognised in `error.rs`.
-            conn.batch_execute(&format!("SET statement_timeout = {}", QUERY_BUDGET.as_millis()))?;
-            let outcome = work(&mut conn);
-            conn.batch_execute("RESET statement_timeout")?;
+            pooled.conn.batch_execute(&format!("SET statement_timeout = {}", QUERY_BUDGET.as_millis()))?;
+            let outcome = reads.run(&mut pooled, work);
+            pooled.conn.batch_execute("RESET statement_timeout")?;
             outcome
         })
         .await?
@@ -393,13 +459,13 @@ impl Db {
 
     /// Whether the database can be read and a write transaction can begin, within `deadline`.
     pub async fn check_ready(&self, deadline: Duration) -> Result<(), AppError> {
-        let pool = self.read.clone();
+        let reads = self.read.clone();
         let probe = web::block(move || -> Result<(), AppError> {
-            let mut conn = pool.get_timeout(deadline)?;
+            let mut pooled = reads.get(deadline)?;
             let millis = deadline.as_millis();
             // A read, and a write transaction begun: on SQLite the write lock, on PostgreSQL the
             // write clock's row that every write transaction locks first (`writer::WriteClock`).
-            let (probe, restore) = if conn.is_postgres() {
+            let (probe, restore) = if pooled.conn.is_postgres() {
                 (
                     format!(
                         "BEGIN; SET LOCAL statement_timeout = {millis}; SET LOCAL lock_timeout = {millis};
@@ -416,11 +482,13 @@ impl Db {
                     format!("ROLLBACK; PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};"),
                 )
             };
-            conn.batch_execute(&probe).inspect_err(|_| {
-                // Leave the pooled connection as the pool gave it out.
-                let _ = conn.batch_execute(&restore);
-            })?;
-            Ok(())
+            reads.run(&mut pooled, |conn| {
+                conn.batch_execute(&probe).map_err(|error| {
+                    // Leave the pooled connection as the pool gave it out.
+                    let _ = conn.batch_execute(&restore);
+                    AppError::from(error)
+                })
+            })
         });
         match actix_web::rt::time::timeout(deadline + Duration::from_millis(200), probe).await {
             Ok(Ok(Ok(()))) => Ok(()),
@@ -449,13 +517,14 @@ impl Db {
     /// command line creates the file itself (`cli::backup`), so that SQLite neither follows a
     /// link nor picks the mode.
     pub async fn backup_to(&self, target: String) -> Result<(), AppError> {
-        let pool = self.read.clone();
+        let reads = self.read.clone();
         web::block(move || -> Result<(), AppError> {
-            let mut conn = pool.get()?;
+            let mut pooled = reads.get(POOL_TIMEOUT)?;
+            let conn = &mut pooled.conn;
             if conn.is_postgres() {
                 return Err(AppError::internal("backup_to is SQLite's; PostgreSQL is backed up with pg_dump"));
             }
-            diesel::sql_query("VACUUM INTO ?").bind::<diesel::sql_types::Text, _>(&target).execute(&mut conn)?;
+            diesel::sql_query("VACUUM INTO ?").bind::<diesel::sql_types::Text, _>(&target).execute(conn)?;
             let mut copy = SqliteConnection::establish(&target).map_err(AppError::internal)?;
             let verdict: Vec<IntegrityRow> = diesel::sql_query("PRAGMA integrity_check").load(&mut copy)?;
             match verdict.as_slice() {

@@ -77,13 +77,13 @@ pub fn shared() -> Option<&'static Postgres> {
                 std::process::id(),
                 dir.path().display()
             );
-            Command::new("sh")
-                .args(["-c", &watcher])
-                .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
+            // Started in the background by a shell that exits at once: the watcher outlives this
+            // process, and nothing is left for it to wait on.
+            let started = Command::new("sh")
+                .args(["-c", &format!("({watcher}) </dev/null >/dev/null 2>&1 &")])
+                .status()
                 .expect("start the cluster's watcher");
+            assert!(started.success(), "the cluster's watcher did not start");
         }
         Some(postgres)
     })
