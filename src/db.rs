@@ -391,8 +391,24 @@ impl Db {
     }
     /// The write generation (`db::generation`), read before reading the data that something kept
     /// is derived from.
+    ///
+    /// `None` on PostgreSQL: other instances write too, and this process does not hear of their
+    /// writes; what it keeps must be checked against the database (`checked_generation`).
     pub fn generation(&self) -> Option<u64> {
         if self.shared { None } else { self.generation.current() }
+    }
+
+    /// The write generation for something whose rendering costs more than a query (a list page,
+    /// a calendar): on SQLite `generation()`; on PostgreSQL the write clock's value in the
+    /// database, which every write transaction of every instance moves before it commits, read
+    /// (one small query) before reading the data, so that nothing kept is served after any
+    /// instance acknowledged a write.
+    pub async fn checked_generation(&self) -> Option<u64> {
+        if !self.shared {
+            return self.generation.current();
+        }
+        let stored = self.read(|conn| Ok(writer::WriteClock::stored(conn)?)).await.ok()?;
+        u64::try_from(stored).ok()
     }
 
     /// Runs `work` on a read connection, off the async workers.

@@ -115,8 +115,9 @@ fn page(conn: &mut Conn, query: &DeletionQuery) -> Result<Vec<Deletion>, AppErro
 /// List deletions
 ///
 /// Records deleted at or after `since`, oldest first, paginated like the other lists. With
-/// `updated_since` on the lists, a mirror stays complete: poll both with the largest timestamp
-/// seen so far. Deletions are kept for at least 90 days.
+/// `updated_since` on the lists, a mirror stays complete: poll each feed from the largest
+/// timestamp it has given so far (`updated_at` in a list, `deleted_at` here), moving that bound to
+/// the last item of each page rather than paging by offset. Deletions are kept for at least 90 days.
 #[utoipa::path(
     get, path = "/api/v1/deletions", tag = "change feed", operation_id = "list_deletions",
     params(DeletionListParams),

@@ -137,7 +137,7 @@ where
     P: FnOnce(&mut crate::db::Conn) -> Result<Vec<T>, AppError> + Send + 'static,
 {
     // Taken before reading: a write that commits meanwhile makes this rendering stale at once.
-    let generation = state.db.generation();
+    let generation = state.db.checked_generation().await;
     let stamp = generation.map(|generation| rendered::Stamp { generation, step: 0 });
     let caches = state.caches.clone();
     let load = move |conn: &mut crate::db::Conn| {

@@ -73,10 +73,15 @@ impl WriteClock {
     }
 
     /// The clock as the database last stored it (0 for a database that never had a write).
-    pub(super) fn load(conn: &mut Conn) -> QueryResult<WriteClock> {
+    pub(super) fn stored(conn: &mut Conn) -> QueryResult<Micros> {
         let stored: Option<String> =
             service_state::table.find(WRITE_CLOCK_KEY).select(service_state::value).get_result(conn).optional()?;
-        let last = stored.and_then(|text| text.parse::<Micros>().ok()).unwrap_or(0);
+        Ok(stored.and_then(|text| text.parse::<Micros>().ok()).unwrap_or(0))
+    }
+
+    /// A clock that goes on from the one the database stored.
+    pub(super) fn load(conn: &mut Conn) -> QueryResult<WriteClock> {
+        let last = WriteClock::stored(conn)?;
         Ok(WriteClock { last: AtomicI64::new(last), leased: AtomicI64::new(last), pending: AtomicI64::new(0) })
     }
 

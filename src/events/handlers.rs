@@ -316,7 +316,7 @@ pub async fn list_events_ics(state: web::Data<AppState>, request: HttpRequest) -
     let query = EventQuery::for_calendar(&request, now)?;
     // Taken before reading: a write that lands meanwhile makes this rendering stale at once. The
     // default window moves with the clock, so a rendering also lasts only its minute.
-    let stamp = state.db.generation().map(|generation| Stamp { generation, step: now / FEED_STEP });
+    let stamp = state.db.checked_generation().await.map(|generation| Stamp { generation, step: now / FEED_STEP });
     // A feed holds up to 1,000 events: when it goes stale, the subscribers polling that URL at
     // that moment wait for one new rendering instead of each making one.
     let render = async {
