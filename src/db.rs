@@ -225,7 +225,8 @@ pub const DEFAULT_READ_POOL_SIZE: u32 = 8;
 /// Connections per instance on PostgreSQL unless `DATABASE_POOL_SIZE` says otherwise: each
 /// request waits on the network there, so more of them are in flight at once.
 pub const DEFAULT_POSTGRES_POOL_SIZE: u32 = 16;
-/// How long a request waits for a connection before it fails with a 500 instead of hanging.
+/// How long a request waits for a connection before it fails with a 503 `not_ready` instead of
+/// hanging.
 const POOL_TIMEOUT: Duration = Duration::from_secs(30);
 /// SQLite's memory for the whole process (caches, FTS buffers), in bytes: a soft limit it keeps
 /// to by releasing cache pages, so that broad searches do not grow the process for good.

@@ -197,12 +197,21 @@ diesel::allow_tables_to_appear_in_same_query!(
     events_search,
     metrics,
     metrics_search,
-    event_requests
+    event_requests,
+    submission_allowances
 );
 
 diesel::table! {
     service_state (key) {
         key -> Text,
         value -> Text,
+    }
+}
+
+diesel::table! {
+    /// Public event request submissions' allowance per client address (migration 9).
+    submission_allowances (client_hash) {
+        client_hash -> Text,
+        theoretical_arrival -> BigInt,
     }
 }

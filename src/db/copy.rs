@@ -18,7 +18,8 @@ use crate::resources::RESOURCES;
 
 /// The tables that are not resources, after the resources (which reference each other in the
 /// order of `RESOURCES`), in an order where every table comes after those it references.
-const OTHER_TABLES: [&str; 5] = ["event_requests", "api_tokens", "deletions", "idempotency_keys", "service_state"];
+const OTHER_TABLES: [&str; 6] =
+    ["event_requests", "api_tokens", "deletions", "idempotency_keys", "submission_allowances", "service_state"];
 
 /// Tables whose `id` the database hands out, and never twice.
 const SEQUENCED: [&str; 3] = ["event_requests", "api_tokens", "deletions"];

@@ -112,7 +112,13 @@ pub async fn submit_event_request(
     let key = Idempotent::from_request(&request, idempotency::ANONYMOUS, &body)?;
     let submission = Submission::from_json(body, crate::clock::system_now())?;
     // Counted once a submission is valid, so that a form's typos do not use up the allowance.
-    let verdict = state.submissions.check(state.rate_limiter.client_ip(&request));
+    let verdict = if state.submissions.is_on() {
+        let (client, per_hour) = (state.rate_limiter.client_ip(&request), state.submissions.per_hour);
+        let allowance = state.db.write(move |conn, now| store::take_allowance(conn, client, per_hour, now)).await?;
+        state.submissions.verdict(allowance.allowed, allowance.remaining, allowance.reset_seconds)
+    } else {
+        None
+    };
     if let Some(verdict) = verdict.as_ref().filter(|verdict| !verdict.allowed) {
         let detail = format!(
             "This address has submitted as many event requests as an hour allows; retry in {} seconds.",

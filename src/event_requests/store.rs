@@ -388,6 +388,55 @@ pub fn purge(conn: &mut Conn, now: Micros, retention_days: u32) -> Result<usize,
         .execute(conn)?)
 }
 
+/// A client's allowance of submissions after one more was asked for.
+pub struct Allowance {
+    pub allowed: bool,
+    /// How many more submissions are allowed now.
+    pub remaining: u32,
+    /// Seconds until the allowance is whole again, or, when refused, until the next is allowed.
+    pub reset_seconds: u64,
+}
+
+const HOUR: Micros = 3_600 * 1_000_000;
+
+/// Takes one submission from `client`'s allowance of `per_hour` (at least 1), inside a write
+/// transaction at `now`: GCRA, as the in-memory limits, with bursts up to the whole hour's
+/// allowance refilled evenly over the hour. Kept per client address as a hash, and only while it
+/// still limits: rows whose allowance is whole again are deleted here.
+pub fn take_allowance(
+    conn: &mut Conn,
+    client: std::net::IpAddr,
+    per_hour: u32,
+    now: Micros,
+) -> Result<Allowance, AppError> {
+    use crate::schema::submission_allowances as allowances;
+    let per_hour = i64::from(per_hour.max(1));
+    let interval = HOUR / per_hour;
+    let tolerance = interval * (per_hour - 1);
+    diesel::delete(allowances::table.filter(allowances::theoretical_arrival.lt(now))).execute(conn)?;
+    let client_hash = crate::tokens::hash(&format!("submissions:{client}"));
+    let stored: Option<Micros> =
+        allowances::table.find(&client_hash).select(allowances::theoretical_arrival).get_result(conn).optional()?;
+    let arrival = stored.unwrap_or(now).max(now);
+    let ahead = arrival - now;
+    let seconds = |micros: Micros| u64::try_from(micros).unwrap_or(0).div_ceil(1_000_000);
+    if ahead > tolerance {
+        return Ok(Allowance { allowed: false, remaining: 0, reset_seconds: seconds(ahead - tolerance).max(1) });
+    }
+    let next = arrival + interval;
+    if stored.is_some() {
+        diesel::update(allowances::table.find(&client_hash))
+            .set(allowances::theoretical_arrival.eq(next))
+            .execute(conn)?;
+    } else {
+        diesel::insert_into(allowances::table)
+            .values((allowances::client_hash.eq(&client_hash), allowances::theoretical_arrival.eq(next)))
+            .execute(conn)?;
+    }
+    let remaining = u32::try_from((tolerance - ahead) / interval).unwrap_or(0);
+    Ok(Allowance { allowed: true, remaining, reset_seconds: seconds(next - now) })
+}
+
 /// The requester's status link for `secret`.
 pub fn status_url(secret: &str) -> String {
     format!("{STATUS_PATH}{secret}")

@@ -196,24 +196,33 @@ pub struct RateLimiter {
     token_checks: Mutex<HashMap<String, (bool, Instant)>>,
 }
 
-/// The limit on public event request submissions: `per_hour` per client IP (`0`: none).
+/// The limit on public event request submissions: `per_hour` per client IP (`0`: none). Counted
+/// in the database (`event_requests::store::take_allowance`), not in this process: submissions are
+/// rare, and so every instance on one database counts the same ones.
 pub struct SubmissionLimit {
-    per_ip: Option<Buckets<IpAddr>>,
-    checks: AtomicU64,
+    pub per_hour: u32,
+    policy: Option<HeaderValue>,
 }
 
 impl SubmissionLimit {
     pub fn per_hour(per_hour: u32) -> SubmissionLimit {
-        SubmissionLimit { per_ip: Buckets::new(per_hour, 3_600, "submissions"), checks: AtomicU64::new(0) }
+        let policy = (per_hour > 0)
+            .then(|| HeaderValue::from_str(&format!("\"submissions\";q={per_hour};w=3600")).ok())
+            .flatten();
+        SubmissionLimit { per_hour, policy }
     }
 
-    /// Counts one submission from `ip`; `None` when there is no limit.
-    pub fn check(&self, ip: IpAddr) -> Option<Verdict> {
-        let buckets = self.per_ip.as_ref()?;
-        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            buckets.sweep();
-        }
-        Some(buckets.check(&ip))
+    /// Whether submissions are limited at all.
+    pub fn is_on(&self) -> bool {
+        self.policy.is_some()
+    }
+
+    /// What a response says about an allowance the database gave: `allowed`, how many more
+    /// submissions are allowed now, and the seconds until the allowance is whole again (or, when
+    /// refused, until the next submission is allowed).
+    pub fn verdict(&self, allowed: bool, remaining: u32, reset_seconds: u64) -> Option<Verdict> {
+        let policy = self.policy.clone()?;
+        Some(Verdict { allowed, remaining, reset_seconds, name: "submissions", policy })
     }
 }
 

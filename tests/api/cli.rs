@@ -153,52 +153,59 @@ async fn copy_database_carries_everything_and_the_copy_serves_the_same() {
     submitted.assert_status(201);
     let status_url = submitted.json()["status_url"].as_str().unwrap_or_default().to_owned();
 
+    // Into a SQLite file, and into a PostgreSQL database when there is one: with the suite on
+    // either backend, every direction between the two is covered.
     let dir = tempfile::tempdir().expect("dir");
-    let target = dir.path().join("copy.sqlite3");
-    let target_arg = target.to_string_lossy().into_owned();
-    let output = run(&dir, &["copy-database", "--from", &app.db_path, "--to", &target_arg], &[]);
-    assert!(output.status.success(), "{output:?}");
-    let printed = stdout(&output);
-    for (table, rows) in [
-        ("programs", 41),
-        ("initiatives", 19),
-        ("events", 20),
-        ("metrics", 10),
-        ("event_requests", 1),
-        ("deletions", 1),
-        ("idempotency_keys", 1),
-        ("api_tokens", 1),
-    ] {
-        assert!(printed.contains(&format!("{table}\t{rows}\n")), "{table} {rows}: {printed}");
+    let mut targets = vec![dir.path().join("copy.sqlite3").to_string_lossy().into_owned()];
+    if let Some(postgres) = crate::postgres::shared() {
+        targets.push(postgres.url(&postgres.database()));
     }
-    // Again into the now full copy: refused, and the copy is untouched.
-    let again = run(&dir, &["copy-database", "--from", &app.db_path, "--to", &target_arg], &[]);
-    assert_eq!(again.status.code(), Some(2), "{again:?}");
-    assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
+    for target_arg in targets {
+        let output = run(&dir, &["copy-database", "--from", &app.db_path, "--to", &target_arg], &[]);
+        assert!(output.status.success(), "{output:?}");
+        let printed = stdout(&output);
+        for (table, rows) in [
+            ("programs", 41),
+            ("initiatives", 19),
+            ("events", 20),
+            ("metrics", 10),
+            ("event_requests", 1),
+            ("deletions", 1),
+            ("idempotency_keys", 1),
+            ("api_tokens", 1),
+        ] {
+            assert!(printed.contains(&format!("{table}\t{rows}\n")), "{table} {rows}: {printed}");
+        }
+        // Again into the now full copy: refused, and the copy is untouched.
+        let again = run(&dir, &["copy-database", "--from", &app.db_path, "--to", &target_arg], &[]);
+        assert_eq!(again.status.code(), Some(2), "{again:?}");
+        assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
 
-    let server = crate::server::Server::start_with(&target_arg, dir.path(), &["serve"], &[]);
-    let get = |path: &str| {
-        let response = server.request(&format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
-        response.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default()
-    };
-    for path in [
-        "/api/v1/programs?limit=100",
-        "/api/v1/events?limit=100",
-        "/api/v1/metrics?limit=100",
-        "/api/v1/initiatives?q=equity",
-        "/api/v1/deletions",
-    ] {
-        assert_eq!(get(path), app.get(path).await.text(), "{path} on the copy");
+        let server = crate::server::Server::start_with(&target_arg, dir.path(), &["serve"], &[]);
+        let get = |path: &str| {
+            let response =
+                server.request(&format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
+            response.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default()
+        };
+        for path in [
+            "/api/v1/programs?limit=100",
+            "/api/v1/events?limit=100",
+            "/api/v1/metrics?limit=100",
+            "/api/v1/initiatives?q=equity",
+            "/api/v1/deletions",
+        ] {
+            assert_eq!(get(path), app.get(path).await.text(), "{path} on the copy");
+        }
+        assert!(get(&status_url).contains("Garfield Park Council"), "the status link works on the copy");
+        // The token works on the copy, and ids go on after the deleted one.
+        let body = r#"{"name": "After Copy Residency", "program_type": "residency", "specialty": "Neurology", "campus": "rush_oak_park_hospital", "duration_years": 4}"#;
+        let created = server.request(&format!(
+            "POST /api/v1/programs HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            app.token,
+            body.len()
+        ));
+        assert!(created.starts_with("HTTP/1.1 201"), "{created}");
+        let next_id = doomed["id"].as_i64().unwrap_or_default() + 1;
+        assert!(created.contains(&format!("\"id\":{next_id},")), "{created}");
     }
-    assert!(get(&status_url).contains("Garfield Park Council"), "the status link works on the copy");
-    // The token works on the copy, and ids go on after the deleted one.
-    let body = r#"{"name": "After Copy Residency", "program_type": "residency", "specialty": "Neurology", "campus": "rush_oak_park_hospital", "duration_years": 4}"#;
-    let created = server.request(&format!(
-        "POST /api/v1/programs HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        app.token,
-        body.len()
-    ));
-    assert!(created.starts_with("HTTP/1.1 201"), "{created}");
-    let next_id = doomed["id"].as_i64().unwrap_or_default() + 1;
-    assert!(created.contains(&format!("\"id\":{next_id},")), "{created}");
 }

@@ -213,6 +213,10 @@ async fn each_client_ip_may_submit_a_few_an_hour() {
     assert!(refused.header("ratelimit").is_some_and(|v| v.starts_with("\"submissions\";r=0;")));
     assert_eq!(count_rows(&app, "event_requests"), 2);
     app.send(from("192.0.2.8", &submission(3))).await.assert_status(201);
+    // Kept in the database as a hash of the address, never the address itself.
+    let stored = crate::support::stored_bytes(&app.db_path);
+    assert!(!stored.windows(9).any(|w| w == b"192.0.2.7"), "the client address is stored");
+    assert_eq!(count_rows(&app, "submission_allowances"), 2);
 }
 
 #[actix_web::test]

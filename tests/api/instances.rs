@@ -417,3 +417,30 @@ fn a_lost_database_connection_costs_at_most_one_failed_read_and_one_failed_write
     assert_eq!(listed["meta"]["total"].as_u64(), Some(1 + 4 - failed as u64));
     server.assert_no_panics();
 }
+
+#[test]
+fn the_hourly_submission_limit_counts_submissions_on_every_instance() {
+    let dir = tempfile::tempdir().expect("dir");
+    let Some((url, _token)) = database(&dir) else { return };
+    let limited = [("EVENT_REQUEST_RATE_LIMIT_PER_HOUR", "2"), ("RATE_LIMIT_PER_MINUTE", "0")];
+    let servers: Vec<Server> =
+        (0..2).map(|_| Server::start_with(&url, dir.path(), &["serve", "--no-seed"], &limited)).collect();
+    let submit = |server: &Server, n: u32| {
+        let body = json!({
+            "organization_name": "Austin Block Club", "contact_name": "Ana Ruiz",
+            "contact_email": "ana@example.org", "event_title": format!("Health fair {n}"),
+            "event_type": "health_fair", "requested_support": ["health_screenings"],
+            "starts_at": "2031-05-01T10:00:00-05:00"
+        });
+        Client::new(server.address, "none").send("POST", "/api/v1/event-requests", Some(&body), &[]).expect("submit")
+    };
+    assert_eq!(submit(&servers[0], 1).status, 201);
+    assert_eq!(submit(&servers[1], 2).status, 201);
+    // The third, on either instance, is over the address's allowance of two an hour.
+    for server in &servers {
+        let refused = submit(server, 3);
+        assert_eq!(refused.status, 429, "{}", refused.body);
+        assert!(refused.headers.get("retry-after").is_some_and(|v| v.parse::<u64>().is_ok_and(|s| s >= 1)));
+    }
+    servers.iter().for_each(Server::assert_no_panics);
+}
