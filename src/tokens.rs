@@ -97,20 +97,21 @@ pub fn revoke(conn: &mut Conn, name: &str) -> Result<bool, AppError> {
 
 /// The token whose secret is `secret`, if it exists.
 pub fn find(conn: &mut Conn, secret: &str) -> Result<Option<FoundToken>, AppError> {
-    let found: Option<(i64, String, String)> = api_tokens::table
-        .filter(api_tokens::token_hash.eq(hash(secret)))
+    let token_hash = hash(secret);
+    let found: Option<(i64, String, String)> = crate::on_backend!(conn, |c| api_tokens::table
+        .filter(api_tokens::token_hash.eq(&token_hash))
         .select((api_tokens::id, api_tokens::name, api_tokens::scopes))
-        .get_result(conn)
-        .optional()?;
+        .get_result(c))
+    .optional()?;
     Ok(found.map(|(id, name, scopes)| FoundToken { id, name, scopes: parse_scopes(&scopes) }))
 }
 
 /// Whether a token whose secret hashes to `token_hash` exists (the rate limiter's question).
 pub fn exists_by_hash(conn: &mut Conn, token_hash: &str) -> Result<bool, AppError> {
-    Ok(api_tokens::table
+    let found: Option<i64> = crate::on_backend!(conn, |c| api_tokens::table
         .filter(api_tokens::token_hash.eq(token_hash))
         .select(api_tokens::id)
-        .get_result::<i64>(conn)
-        .optional()?
-        .is_some())
+        .get_result(c))
+    .optional()?;
+    Ok(found.is_some())
 }

@@ -53,5 +53,7 @@ def flamegraph(server: Server, scenario: str, ds: Dataset, duration: int, connec
     rendered = subprocess.run([inferno("inferno-flamegraph"), "--minwidth", "0.1", "--title", title], input=folded.stdout,
                               capture_output=True, timeout=900, check=True)
     svg.write_bytes(rendered.stdout)
+    # The collapsed stacks too, for comparing two profiles line by line (inferno-diff-folded).
+    (out_dir / f"{scenario}.folded").write_bytes(folded.stdout)
     data.unlink(missing_ok=True)
     return svg

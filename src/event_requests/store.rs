@@ -238,20 +238,14 @@ pub fn list(conn: &mut Conn, query: &RequestQuery) -> Result<(Vec<EventRequest>,
 }
 
 fn find_row(conn: &mut Conn, id: i64) -> Result<RequestRow, AppError> {
-    event_requests::table
-        .find(id)
-        .select(RequestRow::as_select())
-        .get_result(conn)
+    crate::on_backend!(conn, |c| event_requests::table.find(id).select(RequestRow::as_select()).get_result(c))
         .optional()?
         .ok_or_else(|| AppError::not_found(RESOURCE, id))
 }
 
 /// The version (`updated_at`) of request `id`, without loading it.
 pub fn version(conn: &mut Conn, id: i64) -> Result<Micros, AppError> {
-    event_requests::table
-        .find(id)
-        .select(event_requests::updated_at)
-        .get_result(conn)
+    crate::on_backend!(conn, |c| event_requests::table.find(id).select(event_requests::updated_at).get_result(c))
         .optional()?
         .ok_or_else(|| AppError::not_found(RESOURCE, id))
 }

@@ -87,20 +87,14 @@ pub fn page(conn: &mut Conn, query: &EventQuery) -> Result<Vec<Event>, AppError>
 }
 
 fn find_row(conn: &mut Conn, id: i64) -> Result<EventRow, AppError> {
-    events::table
-        .find(id)
-        .select(EventRow::as_select())
-        .get_result(conn)
+    crate::on_backend!(conn, |c| events::table.find(id).select(EventRow::as_select()).get_result(c))
         .optional()?
         .ok_or_else(|| AppError::not_found(RESOURCE, id))
 }
 
 /// The version (`updated_at`) of event `id`, without loading it.
 pub fn version(conn: &mut Conn, id: i64) -> Result<Micros, AppError> {
-    events::table
-        .find(id)
-        .select(events::updated_at)
-        .get_result(conn)
+    crate::on_backend!(conn, |c| events::table.find(id).select(events::updated_at).get_result(c))
         .optional()?
         .ok_or_else(|| AppError::not_found(RESOURCE, id))
 }

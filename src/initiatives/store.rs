@@ -79,20 +79,14 @@ pub fn page(conn: &mut Conn, query: &InitiativeQuery) -> Result<Vec<Initiative>,
 }
 
 fn find_row(conn: &mut Conn, id: i64) -> Result<InitiativeRow, AppError> {
-    initiatives::table
-        .find(id)
-        .select(InitiativeRow::as_select())
-        .get_result(conn)
+    crate::on_backend!(conn, |c| initiatives::table.find(id).select(InitiativeRow::as_select()).get_result(c))
         .optional()?
         .ok_or_else(|| AppError::not_found(RESOURCE, id))
 }
 
 /// The version (`updated_at`) of initiative `id`, without loading it.
 pub fn version(conn: &mut Conn, id: i64) -> Result<Micros, AppError> {
-    initiatives::table
-        .find(id)
-        .select(initiatives::updated_at)
-        .get_result(conn)
+    crate::on_backend!(conn, |c| initiatives::table.find(id).select(initiatives::updated_at).get_result(c))
         .optional()?
         .ok_or_else(|| AppError::not_found(RESOURCE, id))
 }

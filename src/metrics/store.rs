@@ -81,20 +81,14 @@ pub fn page(conn: &mut Conn, query: &MetricQuery) -> Result<Vec<Metric>, AppErro
 }
 
 fn find_row(conn: &mut Conn, id: i64) -> Result<MetricRow, AppError> {
-    metrics::table
-        .find(id)
-        .select(MetricRow::as_select())
-        .get_result(conn)
+    crate::on_backend!(conn, |c| metrics::table.find(id).select(MetricRow::as_select()).get_result(c))
         .optional()?
         .ok_or_else(|| AppError::not_found(RESOURCE, id))
 }
 
 /// The version (`updated_at`) of metric `id`, without loading it.
 pub fn version(conn: &mut Conn, id: i64) -> Result<Micros, AppError> {
-    metrics::table
-        .find(id)
-        .select(metrics::updated_at)
-        .get_result(conn)
+    crate::on_backend!(conn, |c| metrics::table.find(id).select(metrics::updated_at).get_result(c))
         .optional()?
         .ok_or_else(|| AppError::not_found(RESOURCE, id))
 }

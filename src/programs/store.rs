@@ -82,20 +82,14 @@ pub fn page(conn: &mut Conn, query: &ProgramQuery) -> Result<Vec<Program>, AppEr
 }
 
 fn find_row(conn: &mut Conn, id: i64) -> Result<ProgramRow, AppError> {
-    programs::table
-        .find(id)
-        .select(ProgramRow::as_select())
-        .get_result(conn)
+    crate::on_backend!(conn, |c| programs::table.find(id).select(ProgramRow::as_select()).get_result(c))
         .optional()?
         .ok_or_else(|| AppError::not_found(RESOURCE, id))
 }
 
 /// The version (`updated_at`) of program `id`, without loading it.
 pub fn version(conn: &mut Conn, id: i64) -> Result<Micros, AppError> {
-    programs::table
-        .find(id)
-        .select(programs::updated_at)
-        .get_result(conn)
+    crate::on_backend!(conn, |c| programs::table.find(id).select(programs::updated_at).get_result(c))
         .optional()?
         .ok_or_else(|| AppError::not_found(RESOURCE, id))
 }

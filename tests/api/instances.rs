@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::cli::run;
-use crate::reliability::{Client, body_for};
+use crate::reliability::{Client, body_for, race, race_delete_against_referencing_create};
 use crate::server::Server;
 
 /// A new database on the shared cluster and a token for it, or `None` without PostgreSQL.
@@ -87,29 +87,6 @@ fn a_write_through_one_instance_is_seen_at_once_through_another() {
     servers.iter().for_each(Server::assert_no_panics);
 }
 
-/// Sends `request` from 30 threads released at once, spread over `addresses`; returns the statuses.
-fn race(
-    addresses: &[SocketAddr],
-    token: &str,
-    request: impl Fn(&mut Client) -> u16 + Send + Sync + 'static,
-) -> Vec<u16> {
-    let barrier = Arc::new(Barrier::new(30));
-    let request = Arc::new(request);
-    let threads: Vec<_> = (0..30)
-        .map(|n| {
-            let (barrier, request) = (Arc::clone(&barrier), Arc::clone(&request));
-            let mut client = Client::new(addresses[n % addresses.len()], token);
-            std::thread::spawn(move || {
-                // Connected before the start, so that the requests leave together.
-                let _ = client.send("GET", "/healthz", None, &[]);
-                barrier.wait();
-                request(&mut client)
-            })
-        })
-        .collect();
-    threads.into_iter().map(|t| t.join().expect("racer")).collect()
-}
-
 #[test]
 fn conflicting_writes_on_different_instances_have_exactly_one_winner() {
     let dir = tempfile::tempdir().expect("dir");
@@ -122,7 +99,7 @@ fn conflicting_writes_on_different_instances_have_exactly_one_winner() {
         client.send("POST", "/api/v1/initiatives", Some(&body), &[]).map_or(0, |r| r.status)
     });
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 29, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 31, "{statuses:?}");
 
     let mut client = Client::new(addresses[0], &token);
     let program = client.send("POST", "/api/v1/programs", Some(&body_for("programs", "Raced")), &[]).expect("create");
@@ -133,32 +110,11 @@ fn conflicting_writes_on_different_instances_have_exactly_one_winner() {
         client.send("PATCH", &path, Some(&body), &[("If-Match", &etag)]).map_or(0, |r| r.status)
     });
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 412).count(), 29, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 412).count(), 31, "{statuses:?}");
 
     // A delete racing a referencing create, each on another instance: never a dangling reference.
     for round in 0..10 {
-        let mut client = Client::new(addresses[round % 3], &token);
-        let program = client.send("POST", "/api/v1/programs", Some(&body_for("programs", &format!("R{round}"))), &[]);
-        let id = program.expect("create").json()["id"].as_i64().unwrap_or(0);
-        let barrier = Arc::new(Barrier::new(2));
-        let (deleting, creating) = (addresses[round % 3], addresses[(round + 1) % 3]);
-        let (b1, t1, t2) = (Arc::clone(&barrier), token.clone(), token.clone());
-        let deleter = std::thread::spawn(move || {
-            let mut client = Client::new(deleting, &t1);
-            b1.wait();
-            client.send("DELETE", &format!("/api/v1/programs/{id}"), None, &[]).map_or(0, |r| r.status)
-        });
-        let creator = std::thread::spawn(move || {
-            let mut client = Client::new(creating, &t2);
-            let event = json!({"title": "Linked", "event_type": "recruitment", "starts_at": "2027-01-01T10:00:00Z", "program_id": id});
-            barrier.wait();
-            client.send("POST", "/api/v1/events", Some(&event), &[]).map_or(0, |r| r.status)
-        });
-        let (deleted, created) = (deleter.join().expect("deleter"), creator.join().expect("creator"));
-        assert!(
-            matches!((deleted, created), (409, 201) | (204, 422)),
-            "round {round}: delete {deleted}, create {created}"
-        );
+        race_delete_against_referencing_create(addresses[round % 3], addresses[(round + 1) % 3], &token, round);
     }
     assert_eq!(crate::support::dangling_references(&url), 0);
 
@@ -300,7 +256,7 @@ fn write_timestamps_across_instances_are_all_distinct() {
     let mut stamps: Vec<&str> = records.values().filter_map(|r| r["updated_at"].as_str()).collect();
     stamps.sort_unstable();
     stamps.dedup();
-    assert_eq!(stamps.len(), 30, "two writes of two instances got one timestamp");
+    assert_eq!(stamps.len(), 32, "two writes of two instances got one timestamp");
     // Ids were handed out in commit order too: a later id never has an earlier timestamp.
     let by_id: Vec<&str> = records.values().filter_map(|r| r["created_at"].as_str()).collect();
     assert!(by_id.windows(2).all(|w| w[0] < w[1]), "{by_id:?}");

@@ -235,13 +235,19 @@ fn thirty_two_concurrent_writers_lose_nothing_and_never_fail() {
     assert_search_index_consistent(&database_in(dir.path(), "cli.sqlite3"));
 }
 
-/// Runs `request` from 32 threads released at once; returns the statuses.
-fn race(address: SocketAddr, token: &str, request: impl Fn(&mut Client) -> u16 + Send + Sync + 'static) -> Vec<u16> {
+/// Runs `request` from 32 threads released at once, spread over `addresses` (several instances
+/// of one database, or one server); returns the statuses.
+pub fn race(
+    addresses: &[SocketAddr],
+    token: &str,
+    request: impl Fn(&mut Client) -> u16 + Send + Sync + 'static,
+) -> Vec<u16> {
     let barrier = Arc::new(Barrier::new(32));
     let request = Arc::new(request);
     let threads: Vec<_> = (0..32)
-        .map(|_| {
+        .map(|n| {
             let (barrier, request, token) = (Arc::clone(&barrier), Arc::clone(&request), token.to_owned());
+            let address = addresses[n % addresses.len()];
             std::thread::spawn(move || {
                 let mut client = Client::new(address, &token);
                 // Connect before the barrier so that the requests really arrive together.
@@ -256,6 +262,33 @@ fn race(address: SocketAddr, token: &str, request: impl Fn(&mut Client) -> u16 +
     statuses
 }
 
+/// Round `round` of a DELETE of a new program through `deleting` racing a POST of an event that
+/// references it through `creating`: either the event came first (delete refused) or the delete
+/// did (event refused), never both.
+pub fn race_delete_against_referencing_create(deleting: SocketAddr, creating: SocketAddr, token: &str, round: usize) {
+    let mut client = Client::new(deleting, token);
+    let program = client
+        .send("POST", "/api/v1/programs", Some(&body_for("programs", &format!("Round {round}"))), &[])
+        .expect("create");
+    let id = program.json()["id"].as_i64().unwrap_or(0);
+    let barrier = Arc::new(Barrier::new(2));
+    let (token_a, token_b) = (token.to_owned(), token.to_owned());
+    let b1 = Arc::clone(&barrier);
+    let deleter = std::thread::spawn(move || {
+        let mut client = Client::new(deleting, &token_a);
+        b1.wait();
+        client.send("DELETE", &format!("/api/v1/programs/{id}"), None, &[]).map_or(0, |r| r.status)
+    });
+    let creator = std::thread::spawn(move || {
+        let mut client = Client::new(creating, &token_b);
+        let event = json!({"title": "Linked", "event_type": "recruitment", "starts_at": "2027-01-01T10:00:00Z", "program_id": id});
+        barrier.wait();
+        client.send("POST", "/api/v1/events", Some(&event), &[]).map_or(0, |r| r.status)
+    });
+    let (deleted, created) = (deleter.join().expect("deleter"), creator.join().expect("creator"));
+    assert!(matches!((deleted, created), (409, 201) | (204, 422)), "round {round}: delete {deleted}, create {created}");
+}
+
 #[test]
 fn exactly_one_of_32_racing_writes_wins() {
     let dir = tempfile::tempdir().expect("dir");
@@ -266,7 +299,7 @@ fn exactly_one_of_32_racing_writes_wins() {
     let etag = created.headers.get("etag").cloned().expect("an ETag");
     let id = created.json()["id"].as_i64().unwrap_or(0);
 
-    let statuses = race(server.address, &token, move |client| {
+    let statuses = race(&[server.address], &token, move |client| {
         let patch = json!({"name": format!("winner {:?}", std::thread::current().id())});
         client
             .send("PATCH", &format!("/api/v1/programs/{id}"), Some(&patch), &[("If-Match", &etag)])
@@ -281,7 +314,7 @@ fn exactly_one_of_32_racing_writes_wins() {
     let stored = client.send("GET", &format!("/api/v1/programs/{id}"), None, &[]).expect("read").json();
     assert_eq!(found["data"][0]["name"], stored["name"]);
 
-    let statuses = race(server.address, &token, |client| {
+    let statuses = race(&[server.address], &token, |client| {
         let body = json!({"name": "Same Slug", "slug": "same-slug", "category": "education"});
         client.send("POST", "/api/v1/initiatives", Some(&body), &[]).map_or(0, |r| r.status)
     });
@@ -296,32 +329,8 @@ fn a_delete_racing_a_referencing_create_never_leaves_a_dangling_reference() {
     let dir = tempfile::tempdir().expect("dir");
     let token = token(&dir);
     let server = Server::start_unlimited(&dir, &["serve", "--no-seed"]);
-    let mut client = Client::new(server.address, &token);
     for round in 0..20 {
-        let program = client
-            .send("POST", "/api/v1/programs", Some(&body_for("programs", &format!("Round {round}"))), &[])
-            .expect("create");
-        let id = program.json()["id"].as_i64().unwrap_or(0);
-        let barrier = Arc::new(Barrier::new(2));
-        let (address, token_a, token_b) = (server.address, token.clone(), token.clone());
-        let b1 = Arc::clone(&barrier);
-        let deleter = std::thread::spawn(move || {
-            let mut client = Client::new(address, &token_a);
-            b1.wait();
-            client.send("DELETE", &format!("/api/v1/programs/{id}"), None, &[]).map_or(0, |r| r.status)
-        });
-        let creator = std::thread::spawn(move || {
-            let mut client = Client::new(address, &token_b);
-            let event = json!({"title": "Linked", "event_type": "recruitment", "starts_at": "2027-01-01T10:00:00Z", "program_id": id});
-            barrier.wait();
-            client.send("POST", "/api/v1/events", Some(&event), &[]).map_or(0, |r| r.status)
-        });
-        let (deleted, created) = (deleter.join().expect("deleter"), creator.join().expect("creator"));
-        // Either the event came first (delete refused) or the delete did (event refused).
-        assert!(
-            matches!((deleted, created), (409, 201) | (204, 422)),
-            "round {round}: delete {deleted}, create {created}"
-        );
+        race_delete_against_referencing_create(server.address, server.address, &token, round);
     }
     assert_eq!(dangling_references(&database_in(dir.path(), "cli.sqlite3")), 0);
     server.assert_no_panics();
@@ -581,7 +590,7 @@ fn concurrent_retries_with_one_idempotency_key_create_exactly_one_record() {
     let dir = tempfile::tempdir().expect("dir");
     let token = token(&dir);
     let server = Server::start_unlimited(&dir, &["serve", "--no-seed"]);
-    let statuses = race(server.address, &token, |client| {
+    let statuses = race(&[server.address], &token, |client| {
         let body = body_for("events", "Retried Open House");
         client
             .send("POST", "/api/v1/events", Some(&body), &[("Idempotency-Key", "retry-storm")])
