@@ -299,8 +299,11 @@ pub struct Db {
     writes: mpsc::Sender<Box<dyn writer::Job>>,
     generation: WriteGeneration,
     /// Whether other instances may write to the same database (PostgreSQL): then this process
-    /// cannot know of every write, and keeps nothing derived from the data.
+    /// cannot know of every write, and what it keeps is checked against the generation read from
+    /// the database (`checked_generation`).
     shared: bool,
+    /// On PostgreSQL, the last generation read from the database (`generation::Lease`).
+    lease: generation::Lease,
 }
 
 /// The key of the advisory lock that instances starting together take around their migrations.
@@ -383,15 +386,20 @@ impl Db {
         };
         let writer = reconnect().map_err(|e| open_error("open", &e))?;
         let (writes, queue) = mpsc::channel();
+        let acknowledge = if location.is_postgres() {
+            Some(writer::Acknowledgements::start().map_err(|e| open_error("start the writer for", &e))?)
+        } else {
+            None
+        };
         let generation = WriteGeneration::default();
         let committed = generation.clone();
         std::thread::Builder::new()
             .name("rush-api-writer".to_owned())
-            .spawn(move || writer::write_loop(writer, reconnect, clock, queue, committed))
+            .spawn(move || writer::write_loop(writer, reconnect, clock, queue, committed, acknowledge))
             .map_err(|e| open_error("start the writer for", &e))?;
         let costly = Arc::new(tokio::sync::Semaphore::new(costly_permits(pool_size)));
         let shared = location.is_postgres();
-        Ok(Db { read, costly, writes, generation, shared })
+        Ok(Db { read, costly, writes, generation, shared, lease: generation::Lease::default() })
     }
     /// The write generation (`db::generation`), read before reading the data that something kept
     /// is derived from.
@@ -402,17 +410,24 @@ impl Db {
         if self.shared { None } else { self.generation.current() }
     }
 
-    /// The write generation for something whose rendering costs more than a query (a list page,
-    /// a calendar): on SQLite `generation()`; on PostgreSQL the write clock's value in the
-    /// database, which every write transaction of every instance moves before it commits, read
-    /// (one small query) before reading the data, so that nothing kept is served after any
-    /// instance acknowledged a write.
+    /// The write generation for something kept in memory (a list page, a calendar): on SQLite
+    /// `generation()`; on PostgreSQL the write clock's value in the database, which every write
+    /// transaction of every instance moves before it commits, read before reading the data (one
+    /// small query), or the one read less than `generation::LEASE` ago: writes are acknowledged
+    /// that long after their commit, so nothing kept is served after any instance acknowledged a
+    /// write (the argument is at `generation::LEASE`).
     pub async fn checked_generation(&self) -> Option<u64> {
         if !self.shared {
             return self.generation.current();
         }
+        if let Some(generation) = self.lease.current() {
+            return Some(generation);
+        }
+        let began = std::time::Instant::now();
         let stored = self.read(|conn| Ok(writer::WriteClock::stored(conn)?)).await.ok()?;
-        u64::try_from(stored).ok()
+        let generation = u64::try_from(stored).ok()?;
+        self.lease.renew(generation, began);
+        Some(generation)
     }
 
     /// Runs `work` on a read connection, off the async workers.

@@ -76,7 +76,7 @@ pub async fn write_target<T: Serialize + Send + 'static>(
     no_query(request)?;
     let id = id.of(kind)?;
     let if_match = IfMatch::from_request(request);
-    let generation = state.db.generation();
+    let generation = state.db.checked_generation().await;
     let version = state.db.read(move |conn| version(conn, id)).await?;
     if !if_match.names_tags() {
         return Ok((id, if_match));
@@ -107,7 +107,7 @@ where
         return Ok(None);
     }
     // Taken before reading: a write that commits meanwhile makes what is read here unconfirmed.
-    let generation = state.db.generation();
+    let generation = state.db.checked_generation().await;
     let served = match generation.and_then(|generation| state.caches.etags.current(kind, id, generation)) {
         Some(etag) => Some(etag),
         None => {

@@ -180,6 +180,34 @@ where
 
 pub(super) type Queue = mpsc::Receiver<Box<dyn Job>>;
 
+/// On PostgreSQL, the thread that answers committed writes `generation::ACKNOWLEDGE_AFTER` after
+/// their commit (why: `generation::LEASE`), so that the writer goes on to the next batch at once.
+pub(super) struct Acknowledgements(mpsc::Sender<(std::time::Instant, Vec<Box<dyn Job>>)>);
+
+impl Acknowledgements {
+    pub(super) fn start() -> std::io::Result<Acknowledgements> {
+        let (sender, due) = mpsc::channel::<(std::time::Instant, Vec<Box<dyn Job>>)>();
+        std::thread::Builder::new().name("rush-api-acknowledge".to_owned()).spawn(move || {
+            // Batches arrive in commit order, each due a fixed delay after its commit.
+            while let Ok((at, batch)) = due.recv() {
+                std::thread::sleep(at.saturating_duration_since(std::time::Instant::now()));
+                batch.into_iter().for_each(|job| job.committed());
+            }
+        })?;
+        Ok(Acknowledgements(sender))
+    }
+
+    /// Answers `batch`, committed just now, once the delay has passed.
+    fn committed(&self, batch: Vec<Box<dyn Job>>) {
+        let due = std::time::Instant::now() + crate::db::generation::ACKNOWLEDGE_AFTER;
+        if let Err(mpsc::SendError((_, batch))) = self.0.send((due, batch)) {
+            // The thread is gone (it cannot fail on its own): answer late rather than never.
+            std::thread::sleep(crate::db::generation::ACKNOWLEDGE_AFTER);
+            batch.into_iter().for_each(|job| job.committed());
+        }
+    }
+}
+
 /// The writer thread: takes the waiting writes, up to `MAX_BATCH`, and commits them in one
 /// immediate transaction: one commit, one fsync for all; each caller hears back only after it.
 ///
@@ -196,6 +224,7 @@ pub(super) fn write_loop(
     clock: WriteClock,
     queue: Queue,
     generation: WriteGeneration,
+    acknowledge: Option<Acknowledgements>,
 ) {
     // Whether the last batch failed to commit: the connection may be gone.
     let mut suspect = false;
@@ -239,7 +268,10 @@ pub(super) fn write_loop(
         match committed {
             Ok(()) => {
                 clock.committed();
-                batch.into_iter().for_each(|job| job.committed());
+                match &acknowledge {
+                    Some(acknowledge) => acknowledge.committed(batch),
+                    None => batch.into_iter().for_each(|job| job.committed()),
+                }
             }
             Err(error) => {
                 clock.rolled_back();

@@ -126,7 +126,7 @@ pub async fn get_event(
     {
         return Ok(response);
     }
-    let generation = state.db.generation();
+    let generation = state.db.checked_generation().await;
     let event = state.db.read(move |conn| store::get(conn, id)).await?;
     let representation = Representation::of(&event)?;
     state.caches.etags.remember("event", id, &event.updated_at, &representation.etag, generation);

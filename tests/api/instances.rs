@@ -400,3 +400,35 @@ fn the_hourly_submission_limit_counts_submissions_on_every_instance() {
     }
     servers.iter().for_each(Server::assert_no_panics);
 }
+
+#[test]
+fn a_read_right_after_an_acknowledgement_is_never_stale_while_another_instance_is_busy_reading() {
+    let dir = tempfile::tempdir().expect("dir");
+    let Some((url, token)) = database(&dir) else { return };
+    let servers = start(&url, &dir, 2, &["serve", "--no-seed"]);
+    let (writer, reader) = (servers[0].address, servers[1].address);
+    // Readers keep B's kept page and its generation as fresh as B ever holds them.
+    let stop = Arc::new(AtomicBool::new(false));
+    let busy: Vec<_> = (0..3)
+        .map(|_| {
+            let (stop, token) = (Arc::clone(&stop), token.clone());
+            std::thread::spawn(move || {
+                let mut client = Client::new(reader, &token);
+                let started = Instant::now();
+                while !stop.load(Ordering::Relaxed) && started.elapsed() < Duration::from_secs(30) {
+                    let _ = client.send("GET", "/api/v1/initiatives?limit=1", None, &[]);
+                }
+            })
+        })
+        .collect();
+    let (mut a, mut b) = (Client::new(writer, &token), Client::new(reader, &token));
+    for n in 1..=40 {
+        let created = a.send("POST", "/api/v1/initiatives", Some(&body_for("initiatives", &format!("Fresh {n}"))), &[]);
+        assert_eq!(created.expect("create").status, 201);
+        let total = get(&mut b, "/api/v1/initiatives?limit=1").json()["meta"]["total"].clone();
+        assert_eq!(total, n, "round {n}: B served a page from before A acknowledged the write");
+    }
+    stop.store(true, Ordering::Relaxed);
+    busy.into_iter().for_each(|t| t.join().expect("reader"));
+    servers.iter().for_each(Server::assert_no_panics);
+}
