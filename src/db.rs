@@ -136,17 +136,17 @@ impl Location {
     }
 }
 
-/// `postgres://user:secret@host/db` as `postgres://user:***@host/db`.
+/// `postgres://user:secret@host/db` as `postgres://user:***@host/db`. A URL that does not parse
+/// (the configuration refuses those) is not shown at all.
 fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((credentials, host)) => match credentials.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{path}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "postgres://…".to_owned(),
     }
 }
 
@@ -300,7 +300,7 @@ pub struct Db {
     generation: WriteGeneration,
     /// Whether other instances may write to the same database (PostgreSQL): then this process
     /// cannot know of every write, and what it keeps is checked against the generation read from
-    /// the database (`checked_generation`).
+    /// the database (`generation`).
     shared: bool,
     /// On PostgreSQL, the last generation read from the database (`generation::Lease`).
     lease: generation::Lease,
@@ -401,22 +401,14 @@ impl Db {
         let shared = location.is_postgres();
         Ok(Db { read, costly, writes, generation, shared, lease: generation::Lease::default() })
     }
-    /// The write generation (`db::generation`), read before reading the data that something kept
-    /// is derived from.
-    ///
-    /// `None` on PostgreSQL: other instances write too, and this process does not hear of their
-    /// writes; what it keeps must be checked against the database (`checked_generation`).
-    pub fn generation(&self) -> Option<u64> {
-        if self.shared { None } else { self.generation.current() }
-    }
 
-    /// The write generation for something kept in memory (a list page, a calendar): on SQLite
-    /// `generation()`; on PostgreSQL the write clock's value in the database, which every write
-    /// transaction of every instance moves before it commits, read before reading the data (one
-    /// small query), or the one read less than `generation::LEASE` ago: writes are acknowledged
-    /// that long after their commit, so nothing kept is served after any instance acknowledged a
-    /// write (the argument is at `generation::LEASE`).
-    pub async fn checked_generation(&self) -> Option<u64> {
+    /// The write generation (`db::generation`), read before reading the data that something kept
+    /// in memory (a list page, a calendar, an ETag) is derived from. On SQLite this process's
+    /// own, which its writer moves. On PostgreSQL the write clock's value in the database, which
+    /// every write transaction of every instance moves before it commits: read before reading the
+    /// data (one small query), or the one read less than `generation::LEASE` ago, since writes are
+    /// acknowledged that long after their commit (the argument is at `generation::LEASE`).
+    pub async fn generation(&self) -> Option<u64> {
         if !self.shared {
             return self.generation.current();
         }
@@ -596,37 +588,32 @@ pub fn all_empty(conn: &mut Conn, tables: &[&str]) -> Result<bool, AppError> {
     Ok(true)
 }
 
-/// Whether any of `tables` ever had a row, even if all were deleted since: ids are never handed
-/// out twice, so each backend remembers the highest it handed out (SQLite's AUTOINCREMENT in
-/// `sqlite_sequence`, which exists once any id was assigned; PostgreSQL's identity sequences,
-/// whose `last_value` is null until first used).
+/// The highest id `table` ever handed out (0 if none), deleted records included: ids are never
+/// handed out twice, so each backend remembers the highest (SQLite's AUTOINCREMENT in
+/// `sqlite_sequence`, PostgreSQL's identity sequence, whose `last_value` is null until first used).
+pub fn highest_id_ever(conn: &mut Conn, table: &str) -> Result<i64, AppError> {
+    let sql = if conn.is_postgres() {
+        format!(
+            "SELECT coalesce(max(last_value), 0) AS n FROM pg_sequences
+             WHERE schemaname = current_schema() AND sequencename = '{table}_id_seq'"
+        )
+    } else {
+        format!(
+            "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0),
+                        coalesce((SELECT max(id) FROM \"{table}\"), 0)) AS n"
+        )
+    };
+    Ok(diesel::sql_query(sql).get_result::<Count>(conn)?.n)
+}
+
+/// Whether any of `tables` ever had a row, even if all were deleted since.
 pub fn ever_assigned_ids(conn: &mut Conn, tables: &[&str]) -> Result<bool, AppError> {
-    let mut assigned = 0;
-    if conn.is_postgres() {
-        for table in tables {
-            assigned += diesel::sql_query(format!(
-                "SELECT count(*) AS n FROM pg_sequences
-                 WHERE schemaname = current_schema() AND sequencename = '{table}_id_seq' AND last_value IS NOT NULL"
-            ))
-            .get_result::<Count>(conn)?
-            .n;
-        }
-        return Ok(assigned > 0);
-    }
-    let has_sequence = diesel::sql_query("SELECT count(*) AS n FROM sqlite_master WHERE name = 'sqlite_sequence'")
-        .get_result::<Count>(conn)?
-        .n
-        > 0;
-    if !has_sequence {
-        return Ok(false);
-    }
     for table in tables {
-        assigned +=
-            diesel::sql_query(format!("SELECT count(*) AS n FROM sqlite_sequence WHERE name = '{table}' AND seq > 0"))
-                .get_result::<Count>(conn)?
-                .n;
+        if highest_id_ever(conn, table)? > 0 {
+            return Ok(true);
+        }
     }
-    Ok(assigned > 0)
+    Ok(false)
 }
 
 #[cfg(test)]
@@ -638,6 +625,14 @@ mod tests {
     use crate::clock;
     use crate::error::ProblemCode;
     use crate::schema::service_state;
+
+    #[test]
+    fn a_postgres_location_is_shown_without_its_password() {
+        let location = Location::Postgres("postgres://rush:s%40cret@db.internal:5432/rush".to_owned());
+        assert_eq!(location.display(), "postgres://rush:***@db.internal:5432/rush");
+        let without = Location::Postgres("postgres://rush@db.internal/rush".to_owned());
+        assert_eq!(without.display(), "postgres://rush@db.internal/rush");
+    }
 
     fn open() -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("a temporary directory: {e}"));

@@ -76,7 +76,7 @@ pub async fn write_target<T: Serialize + Send + 'static>(
     no_query(request)?;
     let id = id.of(kind)?;
     let if_match = IfMatch::from_request(request);
-    let generation = state.db.checked_generation().await;
+    let generation = state.db.generation().await;
     let version = state.db.read(move |conn| version(conn, id)).await?;
     if !if_match.names_tags() {
         return Ok((id, if_match));
@@ -107,7 +107,7 @@ where
         return Ok(None);
     }
     // Taken before reading: a write that commits meanwhile makes what is read here unconfirmed.
-    let generation = state.db.checked_generation().await;
+    let generation = state.db.generation().await;
     let served = match generation.and_then(|generation| state.caches.etags.current(kind, id, generation)) {
         Some(etag) => Some(etag),
         None => {
@@ -137,7 +137,7 @@ where
     P: FnOnce(&mut crate::db::Conn) -> Result<Vec<T>, AppError> + Send + 'static,
 {
     // Taken before reading: a write that commits meanwhile makes this rendering stale at once.
-    let generation = state.db.checked_generation().await;
+    let generation = state.db.generation().await;
     let stamp = generation.map(|generation| rendered::Stamp { generation, step: 0 });
     let caches = state.caches.clone();
     let load = move |conn: &mut crate::db::Conn| {

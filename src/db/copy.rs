@@ -150,22 +150,6 @@ fn import(conn: &mut Conn, table: &str, columns: &[(String, bool)], rows: &str) 
     Ok(())
 }
 
-/// The highest id `table` ever handed out (0 if none), deleted records included.
-fn highest_id(conn: &mut Conn, table: &str) -> Result<i64, AppError> {
-    let sql = if conn.is_postgres() {
-        format!(
-            "SELECT coalesce(max(last_value), 0) AS n FROM pg_sequences
-             WHERE schemaname = current_schema() AND sequencename = '{table}_id_seq'"
-        )
-    } else {
-        format!(
-            "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0),
-                        coalesce((SELECT max(id) FROM \"{table}\"), 0)) AS n"
-        )
-    };
-    Ok(diesel::sql_query(sql).get_result::<Count>(conn)?.n)
-}
-
 /// Makes `table` go on from `highest` when it next hands out an id.
 fn continue_ids(conn: &mut Conn, table: &str, highest: i64) -> Result<(), AppError> {
     if highest == 0 {
@@ -209,7 +193,7 @@ pub fn copy(source: &Location, target: &Location) -> Result<Vec<(String, i64)>, 
             let columns = columns(from, table)?;
             let rows = export(from, table, &columns)?;
             let sequenced = RESOURCES.iter().any(|r| r.table == *table) || SEQUENCED.contains(table);
-            let highest = if sequenced { highest_id(from, table)? } else { 0 };
+            let highest = if sequenced { crate::db::highest_id_ever(from, table)? } else { 0 };
             tables.push(Exported { table, columns, rows, count: count(from, table)?, highest_id: highest });
         }
         Ok(tables)

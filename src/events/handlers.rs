@@ -126,7 +126,7 @@ pub async fn get_event(
     {
         return Ok(response);
     }
-    let generation = state.db.checked_generation().await;
+    let generation = state.db.generation().await;
     let event = state.db.read(move |conn| store::get(conn, id)).await?;
     let representation = Representation::of(&event)?;
     state.caches.etags.remember("event", id, &event.updated_at, &representation.etag, generation);
@@ -316,7 +316,7 @@ pub async fn list_events_ics(state: web::Data<AppState>, request: HttpRequest) -
     let query = EventQuery::for_calendar(&request, now)?;
     // Taken before reading: a write that lands meanwhile makes this rendering stale at once. The
     // default window moves with the clock, so a rendering also lasts only its minute.
-    let stamp = state.db.checked_generation().await.map(|generation| Stamp { generation, step: now / FEED_STEP });
+    let stamp = state.db.generation().await.map(|generation| Stamp { generation, step: now / FEED_STEP });
     // A feed holds up to 1,000 events: when it goes stale, the subscribers polling that URL at
     // that moment wait for one new rendering instead of each making one.
     let render = async {

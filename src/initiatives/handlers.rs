@@ -108,7 +108,7 @@ pub async fn get_initiative(
     {
         return Ok(response);
     }
-    let generation = state.db.checked_generation().await;
+    let generation = state.db.generation().await;
     let initiative = state.db.read(move |conn| store::get(conn, id)).await?;
     let representation = Representation::of(&initiative)?;
     state.caches.etags.remember("initiative", id, &initiative.updated_at, &representation.etag, generation);

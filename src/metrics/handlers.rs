@@ -107,7 +107,7 @@ pub async fn get_metric(
     {
         return Ok(response);
     }
-    let generation = state.db.checked_generation().await;
+    let generation = state.db.generation().await;
     let metric = state.db.read(move |conn| store::get(conn, id)).await?;
     let representation = Representation::of(&metric)?;
     state.caches.etags.remember("metric", id, &metric.updated_at, &representation.etag, generation);

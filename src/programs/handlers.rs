@@ -121,7 +121,7 @@ pub async fn get_program(
     {
         return Ok(response);
     }
-    let generation = state.db.checked_generation().await;
+    let generation = state.db.generation().await;
     let program = state.db.read(move |conn| store::get(conn, id)).await?;
     let representation = Representation::of(&program)?;
     state.caches.etags.remember("program", id, &program.updated_at, &representation.etag, generation);

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::cli::run;
-use crate::reliability::{Client, body_for, race, race_delete_against_referencing_create};
+use crate::reliability::{Client, body_for, race, race_delete_against_referencing_create, spawn_writers};
 use crate::server::Server;
 
 /// A new database on the shared cluster and a token for it, or `None` without PostgreSQL.
@@ -269,34 +269,13 @@ fn sigkill_of_one_instance_under_write_load_loses_no_acknowledged_write() {
     let servers = start(&url, &dir, 2, &["serve", "--no-seed"]);
     let addresses: Vec<SocketAddr> = servers.iter().map(|s| s.address).collect();
     let stop = Arc::new(AtomicBool::new(false));
-    let writers: Vec<_> = (0..8usize)
-        .map(|worker| {
-            let (stop, token, address) = (Arc::clone(&stop), token.clone(), addresses[worker % 2]);
-            std::thread::spawn(move || {
-                let mut client = Client::new(address, &token);
-                let mut acknowledged = Vec::new();
-                let started = Instant::now();
-                for n in 0..100_000 {
-                    if stop.load(Ordering::Relaxed) || started.elapsed() > Duration::from_secs(30) {
-                        break;
-                    }
-                    let label = format!("Kill {worker}-{n}");
-                    match client.send("POST", "/api/v1/programs", Some(&body_for("programs", &label)), &[]) {
-                        Ok(reply) if reply.status == 201 => acknowledged.push((reply.json()["id"].clone(), label)),
-                        Ok(_) => {}
-                        // The killed instance's writers stop; the others carry on.
-                        Err(_) => break,
-                    }
-                }
-                acknowledged
-            })
-        })
-        .collect();
+    // Half the writers on each instance; those of the killed one stop when it dies.
+    let writers = spawn_writers(&addresses, &token, 8, Arc::clone(&stop));
     std::thread::sleep(Duration::from_millis(800));
     servers[0].signal("KILL");
     std::thread::sleep(Duration::from_millis(500));
     stop.store(true, Ordering::Relaxed);
-    let acknowledged: Vec<(Value, String)> = writers.into_iter().flat_map(|w| w.join().expect("writer")).collect();
+    let acknowledged: Vec<(i64, String)> = writers.into_iter().flat_map(|w| w.join().expect("writer")).collect();
     assert!(acknowledged.len() > 20, "writes were acknowledged: {}", acknowledged.len());
     let mut survivor = Client::new(addresses[1], &token);
     for (id, label) in &acknowledged {

@@ -353,16 +353,17 @@ fn integrity(database: &std::path::Path) -> String {
         .join(", ")
 }
 
-/// Writers that record every create the API acknowledged, until `stop` is set or the server dies.
-fn spawn_writers(
-    address: SocketAddr,
+/// Writers that record every create the API acknowledged, until `stop` is set or their server
+/// dies; writer `n` writes through `addresses[n % addresses.len()]`.
+pub fn spawn_writers(
+    addresses: &[SocketAddr],
     token: &str,
     threads: usize,
     stop: Arc<std::sync::atomic::AtomicBool>,
 ) -> Vec<std::thread::JoinHandle<Vec<(i64, String)>>> {
     (0..threads)
         .map(|worker| {
-            let (token, stop) = (token.to_owned(), Arc::clone(&stop));
+            let (token, stop, address) = (token.to_owned(), Arc::clone(&stop), addresses[worker % addresses.len()]);
             std::thread::spawn(move || {
                 let mut client = Client::new(address, &token);
                 let mut acknowledged = Vec::new();
@@ -411,7 +412,7 @@ fn acknowledged_creates_survive_sigkill() {
             assert_eq!(reply.json()["name"], label.as_str());
         }
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let writers = spawn_writers(server.address, &token, 8, Arc::clone(&stop));
+        let writers = spawn_writers(&[server.address], &token, 8, Arc::clone(&stop));
         std::thread::sleep(Duration::from_millis(300 + random.below(1200)));
         server.signal("KILL");
         for writer in writers {
@@ -435,7 +436,7 @@ fn backup_under_write_load_is_consistent_and_serves_the_same_records() {
     let token = token(&dir);
     let server = Server::start_unlimited(&dir, &[]);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let writers = spawn_writers(server.address, &token, 4, Arc::clone(&stop));
+    let writers = spawn_writers(&[server.address], &token, 4, Arc::clone(&stop));
     std::thread::sleep(Duration::from_millis(500));
     let under_load = dir.path().join("under-load.sqlite3");
     let output = run(&dir, &["backup", &under_load.to_string_lossy()], &[]);
