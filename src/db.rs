@@ -17,8 +17,8 @@ use diesel::r2d2::{CustomizeConnection, Pool};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::clock::Micros;
-use crate::error::AppError;
+use crate::base::clock::Micros;
+use crate::base::error::AppError;
 
 mod budget;
 pub mod copy;
@@ -67,7 +67,7 @@ impl Reads {
             pooled.lost = true;
         }
         Err(AppError::client(
-            crate::error::ProblemCode::NotReady,
+            crate::base::error::ProblemCode::NotReady,
             "The database cannot be reached right now; retry in a moment.",
         ))
     }
@@ -76,7 +76,10 @@ impl Reads {
     fn run<T>(&self, pooled: &mut Pooled, work: impl FnOnce(&mut Conn) -> Result<T, AppError>) -> Result<T, AppError> {
         let outcome = work(&mut pooled.conn);
         if let Err(error) = &outcome
-            && matches!(error.code(), crate::error::ProblemCode::Internal | crate::error::ProblemCode::NotReady)
+            && matches!(
+                error.code(),
+                crate::base::error::ProblemCode::Internal | crate::base::error::ProblemCode::NotReady
+            )
             && diesel::r2d2::R2D2Connection::ping(&mut pooled.conn).is_err()
         {
             pooled.lost = true;
@@ -447,7 +450,7 @@ impl Db {
         let permit = actix_web::rt::time::timeout(COSTLY_WAIT, self.costly.clone().acquire_owned()).await;
         let Ok(Ok(permit)) = permit else {
             return Err(AppError::client(
-                crate::error::ProblemCode::QueryTooCostly,
+                crate::base::error::ProblemCode::QueryTooCostly,
                 "Too many searches and calendar renderings are running; retry in a moment.",
             ));
         };
@@ -622,9 +625,9 @@ mod tests {
 
     use super::writer::WRITE_CLOCK_KEY;
     use super::*;
-    use crate::clock;
-    use crate::error::ProblemCode;
-    use crate::schema::service_state;
+    use crate::base::clock;
+    use crate::base::error::ProblemCode;
+    use crate::base::schema::service_state;
 
     #[test]
     fn a_postgres_location_is_shown_without_its_password() {

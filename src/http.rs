@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod cache;
 pub mod conditional;
 pub mod encoding;
 pub mod fields;
@@ -16,7 +17,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use serde::Serialize;
 
-use crate::error::AppError;
+use crate::base::error::AppError;
 use crate::http::conditional::IfMatch;
 use crate::http::respond::Representation;
 
@@ -66,11 +67,11 @@ pub fn require_match(if_match: &IfMatch, current: &impl Serialize, resource: &st
 /// rollback and a second run. It reads as little as it can: the record's version, and the record
 /// itself only when `If-Match` names tags that the ETags served for that version cannot answer.
 pub async fn write_target<T: Serialize + Send + 'static>(
-    state: &crate::state::AppState,
+    state: &crate::endpoints::state::AppState,
     request: &HttpRequest,
     id: RecordId,
     kind: &'static str,
-    version: fn(&mut crate::db::Conn, i64) -> Result<crate::clock::Micros, AppError>,
+    version: fn(&mut crate::db::Conn, i64) -> Result<crate::base::clock::Micros, AppError>,
     get: fn(&mut crate::db::Conn, i64) -> Result<T, AppError>,
 ) -> Result<(i64, IfMatch), AppError> {
     no_query(request)?;
@@ -94,14 +95,14 @@ pub async fn write_target<T: Serialize + Send + 'static>(
 /// record; and not even that while no write has committed since it was last read. `None` means
 /// the full representation is needed.
 pub async fn not_modified_by_version<F>(
-    state: &crate::state::AppState,
+    state: &crate::endpoints::state::AppState,
     request: &HttpRequest,
     kind: &'static str,
     id: i64,
     version: F,
 ) -> Result<Option<actix_web::HttpResponse>, AppError>
 where
-    F: FnOnce(&mut crate::db::Conn) -> Result<crate::clock::Micros, AppError> + Send + 'static,
+    F: FnOnce(&mut crate::db::Conn) -> Result<crate::base::clock::Micros, AppError> + Send + 'static,
 {
     if !conditional::has_if_none_match(request) {
         return Ok(None);
@@ -123,7 +124,7 @@ where
 /// connection (a search within the budget of costly queries). `whole_table` names the table when
 /// the query matches all of it, whose count is then kept until the next write too.
 pub async fn list_page<T, C, P>(
-    state: &crate::state::AppState,
+    state: &crate::endpoints::state::AppState,
     request: &HttpRequest,
     pairs: &[(String, String)],
     (limit, offset): (i64, i64),

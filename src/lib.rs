@@ -1,60 +1,18 @@
 //! rush-api: RUSH University System for Health's programs, initiatives and events as a JSON REST API.
+//!
+//! The crate is layered; each module may import only modules of its own layer or of the layers
+//! that [`LAYERS`] lets it import, and no two modules import each other, directly or not.
+//! `docs/architecture.md` explains the layers; `tests/api/architecture.rs` enforces them.
 
-/// Shared state, the application builder and the server.
+/// The application layer: command line, configuration, routes, OpenAPI document, server.
 pub mod app;
-/// Every cache, checked against the write generation.
-pub mod cache;
-/// The command line.
-pub mod cli;
-/// Wire and database timestamps.
-pub mod clock;
-/// Configuration from the environment.
-pub mod config;
-/// Pools, pragmas, migrations and the read/write entry points.
+/// The base layer: errors, clocks, wire enumerations, table definitions, memory.
+pub mod base;
+/// The database layer: pools, the writer thread, the write generation, search, budgets, copies.
 pub mod db;
-/// The deletions half of the change feed.
-pub mod deletions;
-/// `/openapi.json` and `/docs`.
-pub mod docs;
-/// The one error type and its problem+json rendering.
-pub mod error;
-/// Community event requests: public intake and staff review.
-pub mod event_requests;
-/// Events.
-pub mod events;
-/// Liveness and readiness.
-pub mod health;
-/// HTTP mechanics shared by every resource.
+/// The domain and storage layer: resources, their rules and stores, tombstones, the dataset.
+pub mod domain;
+/// The endpoints layer: handlers and their shared mechanics.
+pub mod endpoints;
+/// The HTTP toolkit: fields, queries, responses, caching, encoding, conditionals, limits, auth.
 pub mod http;
-/// Idempotent creates.
-pub mod idempotency;
-/// Community health initiatives.
-pub mod initiatives;
-/// How the process uses memory.
-pub mod memory;
-/// Figures ("By the Numbers") with their sources.
-pub mod metrics;
-/// The OpenAPI document.
-pub mod openapi;
-/// The problem type catalogue.
-pub mod problems;
-/// Training programs.
-pub mod programs;
-/// The table of resources that shared code reads.
-pub mod resources;
-/// The URL surface.
-pub mod routes;
-/// Diesel's table definitions.
-pub mod schema;
-/// schema.org JSON-LD for public pages.
-pub mod schema_org;
-/// The bundled dataset.
-pub mod seed;
-/// Slug derivation.
-pub mod slugs;
-/// What every request can reach.
-pub mod state;
-/// Write tokens.
-pub mod tokens;
-/// Wire enumerations.
-pub mod wire;

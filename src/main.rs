@@ -1,10 +1,10 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use rush_api::cli::{self, Cli, Failure};
+use rush_api::app::cli::{self, Cli, Failure};
 
 fn main() -> ExitCode {
-    rush_api::memory::bound_malloc_arenas();
+    rush_api::base::memory::bound_malloc_arenas();
     // A malformed .env is a configuration error like any other bad value.
     if let Err(error) = dotenvy::dotenv()
         && !error.not_found()

@@ -12,9 +12,9 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
+use crate::base::error::{AppError, ProblemCode};
 use crate::db::{Conn, Location, write_transaction};
-use crate::error::{AppError, ProblemCode};
-use crate::resources::RESOURCES;
+use crate::domain::resources::RESOURCES;
 
 /// The tables that are not resources, after the resources (which reference each other in the
 /// order of `RESOURCES`), in an order where every table comes after those it references.

@@ -7,12 +7,12 @@ use std::sync::mpsc;
 
 use diesel::prelude::*;
 
-use crate::clock::{self, Micros};
+use crate::base::clock::{self, Micros};
+use crate::base::error::{AppError, ProblemCode};
+use crate::base::schema::service_state;
 use crate::db::generation::WriteGeneration;
 use crate::db::search::sync_search;
 use crate::db::{self, Conn};
-use crate::error::{AppError, ProblemCode};
-use crate::schema::service_state;
 
 /// The most writes committed together in one transaction (one fsync).
 const MAX_BATCH: usize = 64;

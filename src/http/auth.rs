@@ -5,9 +5,9 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::tokens::{self, Scope};
+use crate::base::error::AppError;
+use crate::domain::tokens::{self, Scope};
+use crate::endpoints::state::AppState;
 
 /// The scopes an operation needs, as a bit set (`CONTENT`, `REQUESTS`), for `Authorized<S>`.
 pub const CONTENT: u8 = 1;

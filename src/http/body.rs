@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
 
-use crate::error::{AppError, ProblemCode};
+use crate::base::error::{AppError, ProblemCode};
 
 /// The largest body accepted, in bytes (API.md: bodies over 1 MiB are a 413).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -114,7 +114,7 @@ impl EtagCache {
     /// Remembers the ETag of record `id` as served at `updated_at` (its wire form), read in
     /// write generation `generation` (taken before the read).
     pub fn remember(&self, kind: &'static str, id: i64, updated_at: &str, etag: &str, generation: Option<u64>) {
-        let Ok(version) = crate::clock::parse_instant(updated_at) else { return };
+        let Ok(version) = crate::base::clock::parse_instant(updated_at) else { return };
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= ETAG_CACHE_CAPACITY {
                 entries.clear();

@@ -20,7 +20,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::web::{self, Bytes};
 
-use crate::error::AppError;
+use crate::base::error::AppError;
 
 /// Bodies smaller than this go out as they are: compression would save little and cost a
 /// buffer and a header.

@@ -5,8 +5,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::clock::{self, Micros};
-use crate::error::{AppError, FieldError};
+use crate::base::clock::{self, Micros};
+use crate::base::error::{AppError, FieldError};
 
 /// All of `errors` as one 422, or `Ok` when there are none.
 pub fn fail_if_any(errors: Vec<FieldError>) -> Result<(), AppError> {
@@ -408,7 +408,7 @@ pub fn instant(value: &Value) -> Result<Micros, String> {
 }
 
 /// One of the values of a wire enumeration.
-pub fn one_of<E: crate::wire::WireEnum>(value: &Value) -> Result<E, String> {
+pub fn one_of<E: crate::base::wire::WireEnum>(value: &Value) -> Result<E, String> {
     let text = as_str(value)?;
     E::parse(text).ok_or_else(|| E::expected())
 }

@@ -8,9 +8,9 @@ use actix_web::http::{ConnectionType, Method};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
-use crate::error::{AppError, ProblemCode};
+use crate::base::error::{AppError, ProblemCode};
+use crate::endpoints::state::AppState;
 use crate::http::rate_limit::{Client, RateLimiter, Verdict};
-use crate::state::AppState;
 
 /// A second handle on a connection's socket, to end its reading side from a handler.
 pub struct ConnectionSocket(socket2::Socket);
@@ -91,7 +91,8 @@ async fn client_of(request: &ServiceRequest, state: &AppState) -> Client {
         None => {
             let lookup = hash.clone();
             // A failed lookup counts the request against the address, which always has a bucket.
-            let valid = state.db.read(move |conn| crate::tokens::exists_by_hash(conn, &lookup)).await.unwrap_or(false);
+            let valid =
+                state.db.read(move |conn| crate::domain::tokens::exists_by_hash(conn, &lookup)).await.unwrap_or(false);
             limiter.remember_token(hash.clone(), valid);
             valid
         }

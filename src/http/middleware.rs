@@ -13,15 +13,15 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use futures_util::FutureExt;
 
-use crate::error::{AppError, PROBLEM_JSON, code_for_status};
+use crate::base::error::{AppError, PROBLEM_JSON, code_for_status};
 
 /// The path as logs may show it: an event request's status link is a credential, so its secret
 /// is never written (`/api/v1/event-requests/status/…`).
 pub fn loggable_path(path: &str) -> String {
-    match path.strip_prefix(crate::event_requests::store::STATUS_PATH) {
+    match path.strip_prefix(crate::domain::event_requests::store::STATUS_PATH) {
         Some(rest) => {
             let action = rest.split_once('/').map(|(_, action)| format!("/{action}")).unwrap_or_default();
-            format!("{}…{action}", crate::event_requests::store::STATUS_PATH)
+            format!("{}…{action}", crate::domain::event_requests::store::STATUS_PATH)
         }
         None => path.to_owned(),
     }
@@ -103,7 +103,7 @@ pub async fn request_context(
         Ok((request, response)) => {
             let response = finish(response).await;
             let cache = request
-                .app_data::<actix_web::web::Data<crate::state::AppState>>()
+                .app_data::<actix_web::web::Data<crate::endpoints::state::AppState>>()
                 .map(|state| &state.caches.compressed);
             let response = match negotiated.encode(response, cache).await {
                 Ok(response) => response,
@@ -238,7 +238,7 @@ fn fresh_request_id() -> String {
 /// The default service: a problem for any path that is not routed.
 pub async fn no_route(request: actix_web::HttpRequest) -> Result<HttpResponse, AppError> {
     Err(AppError::client(
-        crate::error::ProblemCode::NotFound,
+        crate::base::error::ProblemCode::NotFound,
         format!("There is nothing at {}.", loggable_path(request.path())),
     ))
 }

@@ -3,10 +3,10 @@
 
 use actix_web::HttpRequest;
 
-use crate::clock::{self, Micros};
-use crate::error::{AppError, FieldError};
+use crate::base::clock::{self, Micros};
+use crate::base::error::{AppError, FieldError};
+use crate::base::wire::WireEnum;
 use crate::http::fields;
-use crate::wire::WireEnum;
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;

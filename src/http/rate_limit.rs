@@ -259,7 +259,7 @@ impl RateLimiter {
         let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
         let (scheme, token) = value.trim().split_once(' ')?;
         let token = token.trim();
-        (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| crate::tokens::hash(token))
+        (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| crate::domain::tokens::hash(token))
     }
 
     /// What is remembered about the token with this hash: `Some(valid)` if checked recently.

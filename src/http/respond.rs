@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::AppError;
+use crate::base::error::AppError;
 use crate::http::conditional;
 use crate::http::rendered::Rendered;
 

@@ -7,8 +7,8 @@ use crate::support::TestApp;
 
 /// `days` from now, as RFC 3339 in UTC.
 fn days_from_now(days: i64) -> String {
-    let now = rush_api::clock::system_now() + days * 24 * 3600 * 1_000_000;
-    rush_api::clock::format_instant(now - now.rem_euclid(1_000_000))
+    let now = rush_api::base::clock::system_now() + days * 24 * 3600 * 1_000_000;
+    rush_api::base::clock::format_instant(now - now.rem_euclid(1_000_000))
 }
 
 struct Parsed {

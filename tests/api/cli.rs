@@ -31,7 +31,7 @@ fn openapi_prints_the_same_bytes_as_the_served_document() {
     let dir = tempfile::tempdir().expect("dir");
     let output = run(&dir, &["openapi"], &[]);
     assert!(output.status.success());
-    assert_eq!(stdout(&output), rush_api::openapi::spec_json());
+    assert_eq!(stdout(&output), rush_api::app::openapi::spec_json());
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! request ids, CORS, health and the documentation page.
 
 use actix_web::test::TestRequest;
-use rush_api::config::CorsOrigins;
+use rush_api::app::config::CorsOrigins;
 use serde_json::json;
 
 use crate::support::{TestApp, count_rows, valid_program};
@@ -116,12 +116,18 @@ async fn writes_without_a_valid_token_are_401_and_change_nothing() {
 #[actix_web::test]
 async fn a_revoked_token_stops_working_at_once() {
     let app = TestApp::new().await;
-    let secret = rush_api::tokens::generate().expect("a token");
+    let secret = rush_api::domain::tokens::generate().expect("a token");
     let stored = secret.clone();
     app.state
         .db
         .write(move |conn, now| {
-            rush_api::tokens::create(conn, "integration", &stored, &[rush_api::tokens::Scope::Content], now)
+            rush_api::domain::tokens::create(
+                conn,
+                "integration",
+                &stored,
+                &[rush_api::domain::tokens::Scope::Content],
+                now,
+            )
         })
         .await
         .expect("stored");
@@ -132,7 +138,7 @@ async fn a_revoked_token_stops_working_at_once() {
             .set_json(valid_program())
     };
     app.send(post()).await.assert_status(201);
-    app.state.db.write(|conn, _| rush_api::tokens::revoke(conn, "integration")).await.expect("revoked");
+    app.state.db.write(|conn, _| rush_api::domain::tokens::revoke(conn, "integration")).await.expect("revoked");
     app.send(post()).await.assert_problem(401, "unauthorized");
     assert_eq!(count_rows(&app, "programs"), 1);
 }
@@ -342,7 +348,7 @@ async fn every_problem_type_is_a_page_that_explains_it() {
     let catalogue = app.get("/problems").await;
     catalogue.assert_status(200);
     assert!(catalogue.header("content-type").unwrap_or_default().starts_with("text/html"));
-    for &code in rush_api::error::ProblemCode::ALL {
+    for &code in rush_api::base::error::ProblemCode::ALL {
         let page = app.get(&code.type_uri()).await;
         page.assert_status(200);
         assert!(

@@ -3,8 +3,8 @@
 
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
+use rush_api::domain::tokens::Scope;
 use rush_api::http::rate_limit::RateLimitConfig;
-use rush_api::tokens::Scope;
 use serde_json::{Value, json};
 
 use crate::support::{Response, TestApp, count_rows, merged, spec};
@@ -548,7 +548,7 @@ async fn personal_data_never_reaches_a_public_answer() {
 #[actix_web::test]
 async fn a_browser_on_an_allowed_origin_submits_with_an_idempotency_key() {
     let origin = "https://www.rush.edu";
-    let app = TestApp::with_cors(rush_api::config::CorsOrigins::List(vec![origin.to_owned()])).await;
+    let app = TestApp::with_cors(rush_api::app::config::CorsOrigins::List(vec![origin.to_owned()])).await;
     let preflight = app
         .send(
             TestRequest::default()
@@ -583,7 +583,7 @@ async fn contact_details_past_retention_are_erased_by_the_purge() {
     let (old, old_url) = submitted(&app, 1).await;
     let (recent, _) = submitted(&app, 2).await;
     // The first request's event ended 400 days ago; the second one's is still to come.
-    let now = rush_api::clock::system_now();
+    let now = rush_api::base::clock::system_now();
     let ended = now - 400 * 24 * 3600 * 1_000_000;
     {
         use diesel::prelude::*;
@@ -596,7 +596,7 @@ async fn contact_details_past_retention_are_erased_by_the_purge() {
         .execute(&mut conn)
         .expect("age the request");
     }
-    let erased = app.state.db.write(|conn, now| rush_api::event_requests::store::purge(conn, now, 365)).await;
+    let erased = app.state.db.write(|conn, now| rush_api::domain::event_requests::store::purge(conn, now, 365)).await;
     assert_eq!(erased.ok(), Some(1));
     let seen = app.get(&old_url).await.json();
     for field in ["contact_name", "contact_email", "contact_phone"] {
@@ -607,7 +607,7 @@ async fn contact_details_past_retention_are_erased_by_the_purge() {
     let kept =
         app.send(app.authorized(TestRequest::get().uri(&format!("/api/v1/event-requests/{}", recent["id"])))).await;
     assert_eq!(kept.json()["contact_email"], "jordan.rivera.2@example.org");
-    let again = app.state.db.write(|conn, now| rush_api::event_requests::store::purge(conn, now, 365)).await;
+    let again = app.state.db.write(|conn, now| rush_api::domain::event_requests::store::purge(conn, now, 365)).await;
     assert_eq!(again.ok(), Some(0), "erased once");
 }
 

@@ -421,12 +421,14 @@ fn keyed_post(secret: &str, key: &str, body: &Value) -> actix_web::test::TestReq
 }
 
 async fn create_token(app: &TestApp, name: &'static str) -> String {
-    let secret = rush_api::tokens::generate().expect("token");
+    let secret = rush_api::domain::tokens::generate().expect("token");
     let stored = secret.clone();
     let created = app
         .state
         .db
-        .write(move |conn, now| rush_api::tokens::create(conn, name, &stored, &[rush_api::tokens::Scope::Content], now))
+        .write(move |conn, now| {
+            rush_api::domain::tokens::create(conn, name, &stored, &[rush_api::domain::tokens::Scope::Content], now)
+        })
         .await;
     assert_eq!(created.ok(), Some(true), "token {name} created");
     secret
@@ -440,7 +442,7 @@ async fn an_idempotency_key_belongs_to_the_token_not_to_its_name() {
     first.assert_status(201);
     assert_eq!(count_rows(&app, "idempotency_keys"), 1);
 
-    let revoked = app.state.db.write(|conn, _| rush_api::tokens::revoke(conn, "ci")).await;
+    let revoked = app.state.db.write(|conn, _| rush_api::domain::tokens::revoke(conn, "ci")).await;
     assert_eq!(revoked.ok(), Some(true));
     assert_eq!(count_rows(&app, "idempotency_keys"), 0, "revoking a token forgets its keys");
     let new = create_token(&app, "ci").await;

@@ -47,12 +47,12 @@ async fn the_same_key_with_another_body_is_422_and_creates_nothing() {
 #[actix_web::test]
 async fn keys_belong_to_a_token_and_a_failed_create_frees_its_key() {
     let app = TestApp::new().await;
-    let secret = rush_api::tokens::generate().expect("token");
+    let secret = rush_api::domain::tokens::generate().expect("token");
     let stored = secret.clone();
     app.state
         .db
         .write(move |conn, now| {
-            rush_api::tokens::create(conn, "other", &stored, &[rush_api::tokens::Scope::Content], now)
+            rush_api::domain::tokens::create(conn, "other", &stored, &[rush_api::domain::tokens::Scope::Content], now)
         })
         .await
         .expect("stored");

@@ -215,7 +215,7 @@ fn seed_pages() -> Vec<String> {
 #[actix_web::test]
 async fn every_bundled_figure_quotes_its_source_verbatim_and_reads_back_exactly() {
     let pages = seed_pages();
-    let dataset: Value = serde_json::from_str(rush_api::seed::DATASET).expect("the dataset is JSON");
+    let dataset: Value = serde_json::from_str(rush_api::domain::dataset::DATASET).expect("the dataset is JSON");
     let figures = dataset["metrics"].as_array().cloned().unwrap_or_default();
     assert!(figures.len() >= 5, "the pages state more figures than {}", figures.len());
     for figure in &figures {

@@ -15,7 +15,7 @@ async fn served_spec_equals_the_committed_file() {
     served.assert_status(200);
     assert_eq!(served.header("content-type").as_deref(), Some("application/json"));
     let served = served.text();
-    assert_eq!(served, rush_api::openapi::spec_json());
+    assert_eq!(served, rush_api::app::openapi::spec_json());
     if std::env::var_os("UPDATE_OPENAPI").is_some() {
         std::fs::write(COMMITTED, &served).expect("write openapi/openapi.json");
     }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::support::TestApp;
 
 fn dataset() -> Value {
-    serde_json::from_str(rush_api::seed::DATASET).expect("the dataset is JSON")
+    serde_json::from_str(rush_api::domain::dataset::DATASET).expect("the dataset is JSON")
 }
 
 #[actix_web::test]
@@ -46,8 +46,9 @@ async fn the_dataset_loads_and_reads_back_as_written() {
             assert_eq!(event[field], source[field], "{} {field}", source["title"]);
         }
         for field in ["starts_at", "ends_at"] {
-            let expected =
-                source[field].as_str().map(|t| rush_api::clock::parse_instant(t).map(rush_api::clock::format_instant));
+            let expected = source[field]
+                .as_str()
+                .map(|t| rush_api::base::clock::parse_instant(t).map(rush_api::base::clock::format_instant));
             assert_eq!(event[field].as_str().map(str::to_owned), expected.map(|r| r.unwrap_or_default()), "{field}");
         }
         for (reference, collection) in [("initiative", "initiatives"), ("program", "programs")] {
@@ -101,14 +102,14 @@ async fn the_dataset_is_broad_enough_for_the_three_pages() {
 async fn a_second_load_adds_nothing_and_an_emptied_database_is_not_refilled() {
     let app = TestApp::seeded().await;
     let programs = app.all("programs").await.len();
-    assert_eq!(rush_api::seed::load_if_empty(&app.state.db).await.expect("second load"), None);
+    assert_eq!(rush_api::domain::dataset::load_if_empty(&app.state.db).await.expect("second load"), None);
     assert_eq!(app.all("programs").await.len(), programs);
 
     let empty = TestApp::new().await;
     let program = empty.create_program(json!({})).await;
     empty.delete(&format!("/api/v1/programs/{}", program["id"])).await.assert_status(204);
     assert_eq!(
-        rush_api::seed::load_if_empty(&empty.state.db).await.expect("load"),
+        rush_api::domain::dataset::load_if_empty(&empty.state.db).await.expect("load"),
         None,
         "the database held data before"
     );

@@ -14,12 +14,12 @@ use actix_web::http::Method;
 use actix_web::http::header::HeaderMap;
 use actix_web::test::{self, TestRequest};
 use actix_web::web::Bytes;
-use rush_api::app::build_app;
-use rush_api::config::CorsOrigins;
+use rush_api::app::config::CorsOrigins;
+use rush_api::app::server::build_app;
 use rush_api::db::Db;
+use rush_api::domain::tokens::Scope;
+use rush_api::endpoints::state::AppState;
 use rush_api::http::rate_limit::RateLimitConfig;
-use rush_api::state::AppState;
-use rush_api::tokens::Scope;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -57,17 +57,17 @@ impl TestApp {
     async fn build(origins: CorsOrigins, seed: bool, limits: RateLimitConfig) -> TestApp {
         let dir = tempfile::tempdir().expect("create a temporary directory");
         let db_path = database_in(dir.path(), "test.sqlite3");
-        let location = rush_api::config::parse_database_url(&db_path).expect("a database URL");
+        let location = rush_api::app::config::parse_database_url(&db_path).expect("a database URL");
         let db = Db::open_with(&location, 8).expect("open the test database");
         if seed {
-            rush_api::seed::load_if_empty(&db).await.expect("load the bundled dataset");
+            rush_api::domain::dataset::load_if_empty(&db).await.expect("load the bundled dataset");
         }
-        let secret = rush_api::tokens::generate().expect("generate a token");
+        let secret = rush_api::domain::tokens::generate().expect("generate a token");
         let stored = secret.clone();
         // Both scopes: the suite's requests act as the content team and as staff; tests of scopes
         // make tokens of their own (`TestApp::token_with`).
         let scopes = [Scope::Content, Scope::Requests];
-        db.write(move |conn, now| rush_api::tokens::create(conn, "tests", &stored, &scopes, now))
+        db.write(move |conn, now| rush_api::domain::tokens::create(conn, "tests", &stored, &scopes, now))
             .await
             .expect("store the test token");
         let state = AppState::new(db, origins).with_rate_limits(&limits);
@@ -78,11 +78,11 @@ impl TestApp {
 
     /// A new token named `name` with exactly `scopes`.
     pub async fn token_with(&self, name: &str, scopes: &[Scope]) -> String {
-        let secret = rush_api::tokens::generate().expect("generate a token");
+        let secret = rush_api::domain::tokens::generate().expect("generate a token");
         let (stored, name, scopes) = (secret.clone(), name.to_owned(), scopes.to_vec());
         self.state
             .db
-            .write(move |conn, now| rush_api::tokens::create(conn, &name, &stored, &scopes, now))
+            .write(move |conn, now| rush_api::domain::tokens::create(conn, &name, &stored, &scopes, now))
             .await
             .expect("store the token");
         secret
@@ -377,7 +377,7 @@ pub fn resolve<'a>(spec: &'a Value, response: &'a Value) -> &'a Value {
 
 pub fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
-    SPEC.get_or_init(|| serde_json::from_str(&rush_api::openapi::spec_json()).expect("the spec is JSON"))
+    SPEC.get_or_init(|| serde_json::from_str(&rush_api::app::openapi::spec_json()).expect("the spec is JSON"))
 }
 
 /// How many characters of a path template are literal (outside `{...}`).
@@ -471,7 +471,7 @@ pub fn assert_search_index_consistent(database: &str) {
 /// Every collection of the API, from the service's own table of resources: a test that walks
 /// them covers a new resource without being edited.
 pub fn collections() -> Vec<&'static str> {
-    rush_api::resources::RESOURCES.iter().map(|resource| resource.table).collect()
+    rush_api::domain::resources::RESOURCES.iter().map(|resource| resource.table).collect()
 }
 
 /// Whether the suite runs on PostgreSQL (`RUSH_TEST_DATABASE=postgres`) rather than SQLite.
@@ -504,7 +504,7 @@ pub fn database_in(dir: &std::path::Path, file: &str) -> String {
 
 /// A connection to the database at `database` (a DATABASE_URL value), outside the service.
 pub fn connect(database: &str) -> rush_api::db::Conn {
-    let location = rush_api::config::parse_database_url(database).expect("a database URL");
+    let location = rush_api::app::config::parse_database_url(database).expect("a database URL");
     let mut conn = location.connect().expect("connect to the test database");
     if let rush_api::db::Conn::Sqlite(c) = &mut conn {
         use diesel::connection::SimpleConnection;

@@ -1,0 +1,109 @@
+//! The table of resources: every place that must name each collection (the write clock's start,
+//! the bundled dataset, the full-text indexes, deletions, the spec's conflict codes, the tests)
+//! reads it, so a new resource is one row here plus its own module.
+
+use serde_json::Value;
+
+use crate::base::clock::Micros;
+use crate::base::error::{AppError, ProblemCode};
+use crate::db::Conn;
+use crate::domain::events;
+use crate::domain::initiatives;
+use crate::domain::metrics;
+use crate::domain::programs;
+use crate::wire_enum;
+
+wire_enum! {
+    /// A collection of the API.
+    pub enum Collection {
+        Programs = "programs",
+        Initiatives = "initiatives",
+        Events = "events",
+        Metrics = "metrics",
+    }
+}
+
+/// One collection and the facts about it that shared code needs.
+pub struct Resource {
+    pub collection: Collection,
+    /// Its table; `<table>_search` is its full-text index.
+    pub table: &'static str,
+    /// Its collection URL; records are at `<path>/{id}`.
+    pub path: &'static str,
+    /// The 409s a create or update can answer: the unique fields it may clash on.
+    pub write_conflicts: &'static [ProblemCode],
+    /// Other records reference its records (so deleting one can be 409 `still_referenced`).
+    pub referenced: bool,
+    /// Creates one record of the bundled dataset, given as the API's create body (references by
+    /// slug where the dataset names them so).
+    pub load_bundled: fn(&mut Conn, Value, Micros) -> Result<(), AppError>,
+}
+
+/// Every resource, in the order the bundled dataset is loaded (referenced before referencing).
+pub const RESOURCES: &[Resource] = &[
+    Resource {
+        collection: Collection::Programs,
+        table: "programs",
+        path: "/api/v1/programs",
+        write_conflicts: &[ProblemCode::SlugTaken, ProblemCode::NrmpCodeTaken],
+        referenced: true,
+        load_bundled: programs::store::load_bundled,
+    },
+    Resource {
+        collection: Collection::Initiatives,
+        table: "initiatives",
+        path: "/api/v1/initiatives",
+        write_conflicts: &[ProblemCode::SlugTaken],
+        referenced: true,
+        load_bundled: initiatives::store::load_bundled,
+    },
+    Resource {
+        collection: Collection::Events,
+        table: "events",
+        path: "/api/v1/events",
+        write_conflicts: &[],
+        referenced: false,
+        load_bundled: events::store::load_bundled,
+    },
+    Resource {
+        collection: Collection::Metrics,
+        table: "metrics",
+        path: "/api/v1/metrics",
+        write_conflicts: &[ProblemCode::SlugTaken],
+        referenced: false,
+        load_bundled: metrics::store::load_bundled,
+    },
+];
+
+/// The resource whose collection or records `path` addresses.
+pub fn for_path(path: &str) -> Option<&'static Resource> {
+    RESOURCES.iter().find(|resource| {
+        path.strip_prefix(resource.path).is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '.']))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::base::wire::WireEnum;
+
+    #[test]
+    fn every_collection_has_exactly_one_row_named_after_it() {
+        for &collection in Collection::ALL {
+            let rows: Vec<_> = RESOURCES.iter().filter(|r| r.collection == collection).collect();
+            assert_eq!(rows.len(), 1, "{collection:?}");
+            assert_eq!(rows[0].table, collection.as_str());
+            assert_eq!(rows[0].path, format!("/api/v1/{}", collection.as_str()));
+        }
+        assert_eq!(RESOURCES.len(), Collection::ALL.len());
+    }
+
+    #[test]
+    fn paths_find_their_resource_and_no_other() {
+        assert_eq!(for_path("/api/v1/events/5.ics").map(|r| r.collection), Some(Collection::Events));
+        assert_eq!(for_path("/api/v1/events.ics").map(|r| r.collection), Some(Collection::Events));
+        assert_eq!(for_path("/api/v1/programs").map(|r| r.collection), Some(Collection::Programs));
+        assert!(for_path("/api/v1/programsx").is_none());
+        assert!(for_path("/api/v1/deletions").is_none());
+    }
+}

@@ -1,7 +1,0 @@
-//! Health fairs, community, networking and other events.
-
-pub mod api;
-pub mod calendar;
-pub mod handlers;
-pub mod model;
-pub mod store;

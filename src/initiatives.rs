@@ -1,6 +1,0 @@
-//! Community health initiatives and programs of work.
-
-pub mod api;
-pub mod handlers;
-pub mod model;
-pub mod store;

@@ -1,6 +1,0 @@
-//! Figures ("By the Numbers") with their sources.
-
-pub mod api;
-pub mod handlers;
-pub mod model;
-pub mod store;

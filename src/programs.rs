@@ -1,6 +1,0 @@
-//! Residency, fellowship and allied-health training programs.
-
-pub mod api;
-pub mod handlers;
-pub mod model;
-pub mod store;
