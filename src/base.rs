@@ -2,6 +2,8 @@
 
 /// Wire and database timestamps.
 pub mod clock;
+/// SHA-256 of secrets.
+pub mod digest;
 /// The one error type and its problem+json rendering.
 pub mod error;
 /// How the process uses memory.

@@ -18,11 +18,12 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::base::clock::Micros;
-use crate::base::error::AppError;
+use crate::base::error::{AppError, ProblemCode};
 
 mod budget;
 pub mod copy;
 pub mod generation;
+pub mod readiness;
 mod search;
 mod writer;
 
@@ -617,6 +618,51 @@ pub fn ever_assigned_ids(conn: &mut Conn, tables: &[&str]) -> Result<bool, AppEr
         }
     }
     Ok(false)
+}
+
+// The database layer says what its errors mean to a client: which are transient, which are a
+// costly query stopped at its budget.
+impl AppError {
+    /// The database is held by someone else for longer than a request waits.
+    pub fn busy() -> Self {
+        AppError::client(ProblemCode::NotReady, "The database is busy right now; retry in a moment.")
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(error: diesel::result::Error) -> Self {
+        // SQLite's BUSY/LOCKED after busy_timeout: a transient condition, not a bug.
+        let message = match &error {
+            diesel::result::Error::DatabaseError(_, info) => info.message(),
+            _ => "",
+        };
+        // SQLite's budget function, or PostgreSQL's statement_timeout set for a costly read.
+        if message.contains(BUDGET_EXCEEDED) || message.contains("canceling statement due to statement timeout") {
+            return AppError::client(
+                ProblemCode::QueryTooCostly,
+                format!(
+                    "The query ran past its budget of {} seconds of database time and was stopped; narrow it (a longer or rarer q, a smaller window) or retry later.",
+                    QUERY_BUDGET.as_secs()
+                ),
+            );
+        }
+        // PostgreSQL: a connection lost or refused mid-request is as transient.
+        let busy = message.contains("database is locked")
+            || message.contains("database is busy")
+            || message.contains("canceling statement due to lock timeout")
+            || matches!(
+                error,
+                diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::ClosedConnection, _)
+            );
+        if busy { AppError::busy() } else { AppError::Internal(Box::new(error)) }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        log::warn!("no database connection became free in time: {error}");
+        AppError::busy()
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! resources, tombstones and the bundled dataset. It imports the database layer, the HTTP
 //! toolkit's field and query rules, and the base.
 
+/// The collections by name.
+pub mod collection;
 /// The bundled dataset.
 pub mod dataset;
 /// Community event requests: public intake and staff review.
@@ -24,3 +26,5 @@ pub mod schema_org;
 pub mod slugs;
 /// Write tokens.
 pub mod tokens;
+/// Tombstones of deleted records.
+pub mod tombstones;

@@ -18,5 +18,7 @@ pub mod metrics;
 pub mod problems;
 /// Programs and their JSON-LD.
 pub mod programs;
+/// The request mechanics every record endpoint shares.
+pub mod records;
 /// What every request can reach.
 pub mod state;

@@ -12,6 +12,7 @@ use crate::app::server;
 use crate::base::wire::WireEnum;
 use crate::db::{Db, Location};
 use crate::domain::dataset;
+use crate::domain::resources;
 use crate::domain::tokens;
 use crate::domain::tokens::Scope;
 use crate::endpoints::state::AppState;
@@ -198,7 +199,7 @@ fn copy_database(from: &str, to: &str, pool_size: u32) -> Result<(), Failure> {
     for location in [&source, &target] {
         drop(Db::open_with(location, pool_size.min(2)).map_err(database_error)?);
     }
-    let counts = crate::db::copy::copy(&source, &target).map_err(|error| match error.code() {
+    let counts = crate::db::copy::copy(&source, &target, &resources::tables()).map_err(|error| match error.code() {
         crate::base::error::ProblemCode::BadRequest => Failure::Usage(error.problem().detail),
         _ => runtime(error),
     })?;

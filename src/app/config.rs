@@ -4,23 +4,13 @@ use std::fmt;
 use std::net::SocketAddr;
 
 use crate::db::Location;
+use crate::http::CorsOrigins;
 use crate::http::rate_limit::{RateLimitConfig, parse_trusted_proxies};
 
 pub const DEFAULT_DATABASE_URL: &str = "rush-api.sqlite3";
 pub const DEFAULT_BIND_ADDRESS: &str = "127.0.0.1:8080";
 /// Days after an event request's event before its contact details are erased.
 pub const DEFAULT_RETENTION_DAYS: u32 = 365;
-
-/// Which browser origins may call the API.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CorsOrigins {
-    /// No cross-origin access (the default).
-    None,
-    /// Any origin (`*`).
-    Any,
-    /// Exactly these origins, each `scheme://host[:port]`.
-    List(Vec<String>),
-}
 
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -14,6 +14,8 @@ use utoipa::{Modify, OpenApi};
 use crate::base::error::{AppError, FieldError, PROBLEM_JSON, Problem, ProblemCode};
 use crate::endpoints;
 use crate::endpoints::{deletions, health, problems};
+use crate::http::rendered::Rendered;
+use crate::http::respond;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -666,6 +668,13 @@ pub fn declared_headers() -> DeclaredHeaders {
         }
     }
     DeclaredHeaders { request: request.into_iter().collect(), response: response.into_iter().collect() }
+}
+
+/// The document as `/openapi.json` serves it: rendered once, with its ETag.
+pub fn document_rendering() -> Rendered {
+    static RENDERED: std::sync::LazyLock<Rendered> =
+        std::sync::LazyLock::new(|| respond::document_rendering("application/json", spec_json().into_bytes()));
+    RENDERED.clone()
 }
 
 /// The document as served at `/openapi.json`, printed by `rush-api openapi` and committed at

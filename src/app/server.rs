@@ -10,10 +10,11 @@ use actix_web::http::header;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
-use crate::app::config::CorsOrigins;
 use crate::app::openapi;
 use crate::app::routes;
+use crate::endpoints::docs::ApiDocument;
 use crate::endpoints::state::AppState;
+use crate::http::CorsOrigins;
 use crate::http::guard;
 use crate::http::middleware;
 
@@ -44,7 +45,8 @@ pub fn build_app(
 > {
     let cors = cors(&state.cors_origins);
     App::new()
-        .app_data(web::Data::new(state))
+        .configure(|config| state.app_data(config))
+        .app_data(web::Data::new(ApiDocument(openapi::document_rendering())))
         .configure(routes::configure)
         .default_service(web::to(middleware::no_route))
         .wrap(from_fn(guard::guard))

@@ -524,51 +524,6 @@ impl ResponseError for AppError {
     }
 }
 
-impl AppError {
-    /// The database is held by someone else for longer than a request waits.
-    fn busy() -> Self {
-        AppError::client(ProblemCode::NotReady, "The database is busy right now; retry in a moment.")
-    }
-}
-
-impl From<diesel::result::Error> for AppError {
-    fn from(error: diesel::result::Error) -> Self {
-        // SQLite's BUSY/LOCKED after busy_timeout: a transient condition, not a bug.
-        let message = match &error {
-            diesel::result::Error::DatabaseError(_, info) => info.message(),
-            _ => "",
-        };
-        // SQLite's budget function, or PostgreSQL's statement_timeout set for a costly read.
-        if message.contains(crate::db::BUDGET_EXCEEDED)
-            || message.contains("canceling statement due to statement timeout")
-        {
-            return AppError::client(
-                ProblemCode::QueryTooCostly,
-                format!(
-                    "The query ran past its budget of {} seconds of database time and was stopped; narrow it (a longer or rarer q, a smaller window) or retry later.",
-                    crate::db::QUERY_BUDGET.as_secs()
-                ),
-            );
-        }
-        // PostgreSQL: a connection lost or refused mid-request is as transient.
-        let busy = message.contains("database is locked")
-            || message.contains("database is busy")
-            || message.contains("canceling statement due to lock timeout")
-            || matches!(
-                error,
-                diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::ClosedConnection, _)
-            );
-        if busy { AppError::busy() } else { AppError::Internal(Box::new(error)) }
-    }
-}
-
-impl From<diesel::r2d2::PoolError> for AppError {
-    fn from(error: diesel::r2d2::PoolError) -> Self {
-        log::warn!("no database connection became free in time: {error}");
-        AppError::busy()
-    }
-}
-
 impl From<actix_web::error::BlockingError> for AppError {
     fn from(error: actix_web::error::BlockingError) -> Self {
         AppError::Internal(Box::new(error))

@@ -14,7 +14,6 @@ use diesel::sql_types::{BigInt, Text};
 
 use crate::base::error::{AppError, ProblemCode};
 use crate::db::{Conn, Location, write_transaction};
-use crate::domain::resources::RESOURCES;
 
 /// The tables that are not resources, after the resources (which reference each other in the
 /// order of `RESOURCES`), in an order where every table comes after those it references.
@@ -61,8 +60,8 @@ struct Exported {
     highest_id: i64,
 }
 
-fn copy_order() -> Vec<&'static str> {
-    RESOURCES.iter().map(|resource| resource.table).chain(OTHER_TABLES).collect()
+fn copy_order(resource_tables: &[&'static str]) -> Vec<&'static str> {
+    resource_tables.iter().copied().chain(OTHER_TABLES).collect()
 }
 
 /// The tables that hold data, sorted. Full-text indexes and their queue are SQLite's derived
@@ -169,13 +168,19 @@ fn continue_ids(conn: &mut Conn, table: &str, highest: i64) -> Result<(), AppErr
 
 /// Copies the database at `source` into the empty database at `target` (both already migrated
 /// to the same version), and returns each table's row count, equal on both sides.
-pub fn copy(source: &Location, target: &Location) -> Result<Vec<(String, i64)>, AppError> {
+/// `resource_tables` are the resources' tables, referenced before referencing (the table of
+/// resources' order); each has an id sequence and, on SQLite, a full-text index.
+pub fn copy(
+    source: &Location,
+    target: &Location,
+    resource_tables: &[&'static str],
+) -> Result<Vec<(String, i64)>, AppError> {
     let mut from = source.connect().map_err(AppError::internal)?;
     let mut to = target.connect().map_err(AppError::internal)?;
     if let Conn::Sqlite(c) = &mut to {
         c.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")?;
     }
-    let order = copy_order();
+    let order = copy_order(resource_tables);
     let mut expected: Vec<String> = order.iter().map(|t| (*t).to_owned()).collect();
     expected.sort();
     for side in [&mut from, &mut to] {
@@ -192,7 +197,7 @@ pub fn copy(source: &Location, target: &Location) -> Result<Vec<(String, i64)>, 
         for table in &order {
             let columns = columns(from, table)?;
             let rows = export(from, table, &columns)?;
-            let sequenced = RESOURCES.iter().any(|r| r.table == *table) || SEQUENCED.contains(table);
+            let sequenced = resource_tables.contains(table) || SEQUENCED.contains(table);
             let highest = if sequenced { crate::db::highest_id_ever(from, table)? } else { 0 };
             tables.push(Exported { table, columns, rows, count: count(from, table)?, highest_id: highest });
         }
@@ -231,8 +236,7 @@ pub fn copy(source: &Location, target: &Location) -> Result<Vec<(String, i64)>, 
         }
         if let Conn::Sqlite(c) = to {
             c.batch_execute("DELETE FROM search_queue;")?;
-            for resource in RESOURCES {
-                let table = resource.table;
+            for table in resource_tables {
                 c.batch_execute(&format!("INSERT INTO {table}_search ({table}_search) VALUES ('rebuild');"))?;
             }
         }

@@ -5,40 +5,54 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use crate::db::Conn;
-use crate::domain::resources::RESOURCES;
 
 /// Applies the changes the triggers queued in `search_queue` (migration 4) to the full-text
 /// indexes, inside the caller's transaction: for each changed record, the text the index held
 /// before the first change (if any) is deleted and the record's text now (if it still exists) is
 /// added. Run once per transaction, so that FTS5 flushes once per commit rather than once per
-/// statement. FTS5 commands are SQLite's own syntax, hence plain SQL here.
+/// statement. FTS5 commands are SQLite's own syntax, hence plain SQL here. The queue names each
+/// record's table (the triggers write it), so this layer needs no list of the resources.
 pub(super) fn sync_search(conn: &mut Conn) -> QueryResult<()> {
     match conn {
-        Conn::Sqlite(conn) => conn.batch_execute(&SYNC_SEARCH_SQL),
+        Conn::Sqlite(conn) => {
+            let queued: Vec<QueuedTable> =
+                diesel::sql_query("SELECT DISTINCT resource FROM search_queue").load(conn)?;
+            let mut sql = String::new();
+            for QueuedTable { resource: table } in &queued {
+                // Written by the migrations' triggers; anything else is not a table of ours.
+                if table.is_empty() || !table.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+                    return Err(diesel::result::Error::QueryBuilderError(
+                        format!("search_queue names an unknown table '{table}'").into(),
+                    ));
+                }
+                sql.push_str(&format!(
+                    "INSERT INTO {table}_search ({table}_search, rowid, search_text)
+                         SELECT 'delete', queued.record_id, queued.old_text FROM search_queue AS queued
+                         WHERE queued.resource = '{table}' AND queued.old_text IS NOT NULL
+                           AND queued.seq = (SELECT min(first.seq) FROM search_queue AS first
+                                             WHERE first.resource = '{table}' AND first.record_id = queued.record_id);
+                     INSERT INTO {table}_search (rowid, search_text)
+                         SELECT id, search_text FROM {table}
+                         WHERE id IN (SELECT record_id FROM search_queue WHERE resource = '{table}');
+                    "
+                ));
+            }
+            if sql.is_empty() {
+                return Ok(());
+            }
+            sql.push_str("DELETE FROM search_queue;");
+            conn.batch_execute(&sql)
+        }
         // PostgreSQL maintains its trigram indexes itself.
         Conn::Postgres(_) => Ok(()),
     }
 }
 
-/// The statements of `sync_search`, written out once: the writer runs them at every commit.
-static SYNC_SEARCH_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    let mut sql = String::new();
-    for table in RESOURCES.iter().map(|resource| resource.table) {
-        sql.push_str(&format!(
-            "INSERT INTO {table}_search ({table}_search, rowid, search_text)
-                 SELECT 'delete', queued.record_id, queued.old_text FROM search_queue AS queued
-                 WHERE queued.resource = '{table}' AND queued.old_text IS NOT NULL
-                   AND queued.seq = (SELECT min(first.seq) FROM search_queue AS first
-                                     WHERE first.resource = '{table}' AND first.record_id = queued.record_id);
-             INSERT INTO {table}_search (rowid, search_text)
-                 SELECT id, search_text FROM {table}
-                 WHERE id IN (SELECT record_id FROM search_queue WHERE resource = '{table}');
-            "
-        ));
-    }
-    sql.push_str("DELETE FROM search_queue;");
-    sql
-});
+#[derive(QueryableByName)]
+struct QueuedTable {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    resource: String,
+}
 
 diesel::infix_operator!(Matches, " MATCH ");
 

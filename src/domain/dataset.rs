@@ -8,7 +8,8 @@ use crate::base::error::AppError;
 use crate::base::schema::service_state;
 use crate::base::wire::WireEnum;
 use crate::db::{self, Conn, Db};
-use crate::domain::resources::{Collection, RESOURCES};
+use crate::domain::collection::Collection;
+use crate::domain::resources::RESOURCES;
 
 pub const DATASET: &str = include_str!("dataset/bundled.json");
 const SEEDED_KEY: &str = "bundled_dataset_loaded_at";
@@ -45,7 +46,7 @@ pub async fn load_if_empty(db: &Db) -> Result<Option<Loaded>, AppError> {
 
 fn is_pristine(conn: &mut Conn) -> Result<bool, AppError> {
     let marked = service_state::table.find(SEEDED_KEY).count().get_result::<i64>(conn)? > 0;
-    let tables: Vec<&str> = RESOURCES.iter().map(|resource| resource.table).collect();
+    let tables = crate::domain::resources::tables();
     Ok(!marked && !db::ever_assigned_ids(conn, &tables)? && db::all_empty(conn, &tables)?)
 }
 
@@ -63,23 +64,4 @@ pub fn load(conn: &mut Conn, now: crate::base::clock::Micros) -> Result<Loaded, 
         loaded.0.push((resource.collection, records.len()));
     }
     Ok(loaded)
-}
-
-/// The dataset names the records a record references by slug (ids are the server's to assign):
-/// replaces the member `by_slug` of `record` with `by_id`, the id `id_by_slug` finds for it.
-pub fn slug_to_id(
-    conn: &mut Conn,
-    record: &mut Value,
-    (by_slug, by_id): (&str, &str),
-    id_by_slug: fn(&mut Conn, &str) -> Result<Option<i64>, AppError>,
-) -> Result<(), AppError> {
-    let object = record.as_object_mut().ok_or_else(|| AppError::internal("a bundled record is not an object"))?;
-    let id = match object.remove(by_slug).as_ref().and_then(Value::as_str) {
-        Some(slug) => {
-            Some(id_by_slug(conn, slug)?.ok_or_else(|| AppError::internal(format!("no {by_slug} '{slug}'")))?)
-        }
-        None => None,
-    };
-    object.insert(by_id.to_owned(), id.into());
-    Ok(())
 }

@@ -7,21 +7,11 @@ use serde_json::Value;
 use crate::base::clock::Micros;
 use crate::base::error::{AppError, ProblemCode};
 use crate::db::Conn;
+use crate::domain::collection::Collection;
 use crate::domain::events;
 use crate::domain::initiatives;
 use crate::domain::metrics;
 use crate::domain::programs;
-use crate::wire_enum;
-
-wire_enum! {
-    /// A collection of the API.
-    pub enum Collection {
-        Programs = "programs",
-        Initiatives = "initiatives",
-        Events = "events",
-        Metrics = "metrics",
-    }
-}
 
 /// One collection and the facts about it that shared code needs.
 pub struct Resource {
@@ -74,6 +64,11 @@ pub const RESOURCES: &[Resource] = &[
         load_bundled: metrics::store::load_bundled,
     },
 ];
+
+/// Every resource's table, in the order of `RESOURCES`.
+pub fn tables() -> Vec<&'static str> {
+    RESOURCES.iter().map(|resource| resource.table).collect()
+}
 
 /// The resource whose collection or records `path` addresses.
 pub fn for_path(path: &str) -> Option<&'static Resource> {

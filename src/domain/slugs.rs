@@ -1,6 +1,9 @@
 //! Slugs derived from names, and the `-2`, `-3`, … suffix that keeps derived slugs unique.
 
+use serde_json::Value;
+
 use crate::base::error::AppError;
+use crate::db::Conn;
 use crate::http::fields::SLUG_MAX;
 
 /// Lower-case ASCII letters and digits; every run of anything else becomes one `-`; at most 80
@@ -57,6 +60,25 @@ pub fn settle<C>(
     // every candidate keeps (room for a suffix of up to 9 characters).
     let kept = truncate(&base, SLUG_MAX - 10);
     Ok(first_free(&base, &taken_with_prefix(conn, &kept)?))
+}
+
+/// The dataset names the records a record references by slug (ids are the server's to assign):
+/// replaces the member `by_slug` of `record` with `by_id`, the id `id_by_slug` finds for it.
+pub fn slug_to_id(
+    conn: &mut Conn,
+    record: &mut Value,
+    (by_slug, by_id): (&str, &str),
+    id_by_slug: fn(&mut Conn, &str) -> Result<Option<i64>, AppError>,
+) -> Result<(), AppError> {
+    let object = record.as_object_mut().ok_or_else(|| AppError::internal("a bundled record is not an object"))?;
+    let id = match object.remove(by_slug).as_ref().and_then(Value::as_str) {
+        Some(slug) => {
+            Some(id_by_slug(conn, slug)?.ok_or_else(|| AppError::internal(format!("no {by_slug} '{slug}'")))?)
+        }
+        None => None,
+    };
+    object.insert(by_id.to_owned(), id.into());
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! Write tokens: 256-bit random secrets, shown once, stored only as a SHA-256 hash.
 
 use diesel::prelude::*;
-use sha2::{Digest, Sha256};
 
 use crate::base::clock::Micros;
+use crate::base::digest::sha256_hex;
 use crate::base::error::AppError;
 use crate::base::schema::{api_tokens, idempotency_keys};
 use crate::db::Conn;
@@ -40,10 +40,6 @@ pub fn generate() -> Result<String, AppError> {
     Ok(format!("{PREFIX}{hex}"))
 }
 
-pub fn hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A token as `token list` shows it: never the secret.
 #[derive(Debug, Queryable)]
 pub struct TokenInfo {
@@ -70,7 +66,7 @@ pub fn create(conn: &mut Conn, name: &str, secret: &str, scopes: &[Scope], now: 
     diesel::insert_into(api_tokens::table)
         .values((
             api_tokens::name.eq(name),
-            api_tokens::token_hash.eq(hash(secret)),
+            api_tokens::token_hash.eq(sha256_hex(secret)),
             api_tokens::created_at.eq(now),
             api_tokens::scopes.eq(format_scopes(scopes)),
         ))
@@ -95,23 +91,12 @@ pub fn revoke(conn: &mut Conn, name: &str) -> Result<bool, AppError> {
     Ok(diesel::delete(api_tokens::table.find(id)).execute(conn)? > 0)
 }
 
-/// The token whose secret is `secret`, if it exists.
-pub fn find(conn: &mut Conn, secret: &str) -> Result<Option<FoundToken>, AppError> {
-    let token_hash = hash(secret);
+/// The token whose secret hashes to `token_hash` (`sha256_hex`), if it exists.
+pub fn find_by_hash(conn: &mut Conn, token_hash: &str) -> Result<Option<FoundToken>, AppError> {
     let found: Option<(i64, String, String)> = crate::on_backend!(conn, |c| api_tokens::table
-        .filter(api_tokens::token_hash.eq(&token_hash))
+        .filter(api_tokens::token_hash.eq(token_hash))
         .select((api_tokens::id, api_tokens::name, api_tokens::scopes))
         .get_result(c))
     .optional()?;
     Ok(found.map(|(id, name, scopes)| FoundToken { id, name, scopes: parse_scopes(&scopes) }))
-}
-
-/// Whether a token whose secret hashes to `token_hash` exists (the rate limiter's question).
-pub fn exists_by_hash(conn: &mut Conn, token_hash: &str) -> Result<bool, AppError> {
-    let found: Option<i64> = crate::on_backend!(conn, |c| api_tokens::table
-        .filter(api_tokens::token_hash.eq(token_hash))
-        .select(api_tokens::id)
-        .get_result(c))
-    .optional()?;
-    Ok(found.is_some())
 }

@@ -11,7 +11,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa_swagger_ui::Config;
 
 use crate::base::error::{AppError, ProblemCode};
-use crate::endpoints::state::AppState;
 use crate::http::no_query;
 use crate::http::rendered::Rendered;
 use crate::http::respond;
@@ -28,9 +27,12 @@ pub fn with_page_policy(mut response: HttpResponse) -> HttpResponse {
     response
 }
 
-pub async fn openapi_json(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, AppError> {
+/// The OpenAPI document, rendered once with its ETag; the application registers it as app data.
+pub struct ApiDocument(pub Rendered);
+
+pub async fn openapi_json(document: web::Data<ApiDocument>, request: HttpRequest) -> Result<HttpResponse, AppError> {
     no_query(&request)?;
-    Ok(state.openapi_document.clone().respond(&request))
+    Ok(document.0.clone().respond(&request))
 }
 
 /// The UI's index at the bare `/docs` as well, so that clients that do not follow redirects see

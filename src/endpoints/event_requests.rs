@@ -14,11 +14,12 @@ use crate::domain::event_requests::api::{
 use crate::domain::event_requests::store;
 use crate::domain::events::api::{Event, EventType, NewEvent};
 use crate::domain::idempotency::{self, Idempotent, SecretCreated};
+use crate::endpoints::records::write_target;
 use crate::endpoints::state::AppState;
 use crate::http::auth::{Staff, StaffPublisher};
 use crate::http::body::JsonBody;
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, no_query, require_match, write_target};
+use crate::http::{RecordId, no_query, require_match};
 
 /// Neither shared caches nor the browser may keep it.
 pub const PRIVATE: &str = "private, no-store";

@@ -13,12 +13,13 @@ use crate::domain::events::store;
 use crate::domain::idempotency::{self, Idempotent};
 use crate::domain::schema_org;
 use crate::domain::schema_org::EventLd;
+use crate::endpoints::records::{list_page, not_modified_by_version, write_target};
 use crate::endpoints::state::AppState;
 use crate::http::auth::Caller;
 use crate::http::body::JsonBody;
 use crate::http::rendered::{self, Stamp};
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, list_page, no_query, not_modified_by_version, require_match, write_target};
+use crate::http::{RecordId, no_query, require_match};
 
 /// A page of events.
 #[derive(ToSchema)]

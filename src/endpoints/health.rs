@@ -1,7 +1,5 @@
 //! Liveness and readiness.
 
-use std::time::Duration;
-
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
@@ -9,39 +7,6 @@ use utoipa::ToSchema;
 
 use crate::base::error::{AppError, ProblemCode};
 use crate::endpoints::state::AppState;
-
-/// How long readiness may take before the database counts as unusable.
-const READY_DEADLINE: Duration = Duration::from_secs(2);
-/// How long a probe's outcome answers later probes: a flood of probes costs one database check a
-/// second, never a queue on the write lock.
-const READY_REUSE: Duration = Duration::from_secs(1);
-
-/// The last readiness check and when it finished. The lock is held through a check, so probes
-/// that arrive meanwhile wait for its outcome instead of starting their own.
-#[derive(Default)]
-pub struct Readiness {
-    last: tokio::sync::Mutex<Option<(std::time::Instant, bool)>>,
-}
-
-impl Readiness {
-    async fn is_ready(&self, db: &crate::db::Db) -> bool {
-        let mut last = self.last.lock().await;
-        if let Some((checked_at, ready)) = *last
-            && checked_at.elapsed() < READY_REUSE
-        {
-            return ready;
-        }
-        let ready = match db.check_ready(READY_DEADLINE).await {
-            Ok(()) => true,
-            Err(error) => {
-                log::warn!("not ready: {error}");
-                false
-            }
-        };
-        *last = Some((std::time::Instant::now(), ready));
-        ready
-    }
-}
 
 /// The state of the service.
 #[derive(Debug, Serialize, ToSchema)]

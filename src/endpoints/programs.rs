@@ -13,11 +13,12 @@ use crate::domain::programs::api::{
 use crate::domain::programs::store;
 use crate::domain::schema_org;
 use crate::domain::schema_org::ProgramLd;
+use crate::endpoints::records::{list_page, not_modified_by_version, write_target};
 use crate::endpoints::state::AppState;
 use crate::http::auth::Caller;
 use crate::http::body::JsonBody;
 use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, list_page, no_query, not_modified_by_version, require_match, write_target};
+use crate::http::{RecordId, no_query, require_match};
 
 /// A page of programs.
 #[derive(ToSchema)]

@@ -5,9 +5,23 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
+use crate::base::digest::sha256_hex;
 use crate::base::error::AppError;
-use crate::domain::tokens::{self, Scope};
-use crate::endpoints::state::AppState;
+
+/// A token as authentication needs it: whose it is and what it may do.
+pub struct Grant {
+    pub token_id: i64,
+    pub token_name: String,
+    /// The scopes it holds, as a bit set of `CONTENT` and `REQUESTS`.
+    pub scopes: u8,
+}
+
+/// Where the toolkit finds tokens: the application registers its token store as
+/// `web::Data<dyn TokenStore>`. Without one, every token is refused.
+pub trait TokenStore {
+    /// The grant of the token whose secret hashes (`sha256_hex`) to `hash`, if there is one.
+    fn grant(&self, hash: String) -> LocalBoxFuture<'static, Result<Option<Grant>, AppError>>;
+}
 
 /// The scopes an operation needs, as a bit set (`CONTENT`, `REQUESTS`), for `Authorized<S>`.
 pub const CONTENT: u8 = 1;
@@ -47,29 +61,23 @@ impl<const SCOPES: u8> FromRequest for Authorized<SCOPES> {
     type Future = LocalBoxFuture<'static, Result<Authorized<SCOPES>, AppError>>;
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let secret = bearer_token(request);
-        let state = request.app_data::<web::Data<AppState>>().cloned();
+        let hash = presented_token_hash(request.headers());
+        let store = request.app_data::<web::Data<dyn TokenStore>>().cloned();
         Box::pin(async move {
-            let (Some(secret), Some(state)) = (secret, state) else { return Err(AppError::unauthorized()) };
-            let token = state.db.read(move |conn| tokens::find(conn, &secret)).await?;
-            let token = token.ok_or_else(AppError::unauthorized)?;
-            let held = token.scopes.iter().fold(0u8, |bits, scope| {
-                bits | match scope {
-                    Scope::Content => CONTENT,
-                    Scope::Requests => REQUESTS,
-                }
-            });
-            if held & SCOPES != SCOPES {
+            let (Some(hash), Some(store)) = (hash, store) else { return Err(AppError::unauthorized()) };
+            let grant = store.grant(hash).await?.ok_or_else(AppError::unauthorized)?;
+            if grant.scopes & SCOPES != SCOPES {
                 return Err(AppError::InsufficientScope { scope: needed(SCOPES) });
             }
-            Ok(Authorized { token_id: token.id, token_name: token.name })
+            Ok(Authorized { token_id: grant.token_id, token_name: grant.token_name })
         })
     }
 }
 
-fn bearer_token(request: &HttpRequest) -> Option<String> {
-    let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+/// The hash of the bearer token the request carries, if any: tokens are looked up by hash only.
+pub fn presented_token_hash(headers: &header::HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| sha256_hex(token))
 }

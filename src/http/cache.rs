@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::base::error::AppError;
 use crate::http::conditional::EtagCache;
@@ -20,7 +20,7 @@ pub struct Caches {
     /// ETags of records served, by version, for cheap 304s.
     pub etags: EtagCache,
     /// Compressed bodies by the identity ETag they encode.
-    pub compressed: CompressedCache,
+    pub compressed: Arc<CompressedCache>,
     /// The row count of each whole table, with the generation it was counted at. An unfiltered
     /// list asks for it on every page, and counting grows with the table.
     counts: Mutex<HashMap<&'static str, (u64, i64)>>,

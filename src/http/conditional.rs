@@ -4,6 +4,10 @@ use actix_web::HttpRequest;
 use actix_web::http::header::{self, HeaderMap};
 use sha2::{Digest, Sha256};
 
+/// Public reads may be stored by browsers and shared caches, but must be revalidated each time:
+/// the data changes at any moment, and with the ETag a revalidation costs a 304 without a body.
+pub const REVALIDATE: &str = "public, no-cache";
+
 /// The strong entity tag of a representation: a digest of its exact bytes, so it changes exactly
 /// when the bytes do.
 pub fn etag_of(body: &[u8]) -> String {

@@ -9,7 +9,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::base::error::{AppError, ProblemCode};
-use crate::endpoints::state::AppState;
+use crate::http::auth::{self, TokenStore};
 use crate::http::rate_limit::{Client, RateLimiter, Verdict};
 
 /// A second handle on a connection's socket, to end its reading side from a handler.
@@ -40,15 +40,13 @@ pub async fn guard(
         );
         return Ok(request.into_response(refusal.error_response()));
     }
-    let state = request
-        .app_data::<web::Data<AppState>>()
-        .filter(|state| state.rate_limiter.applies_to(request.path()))
-        .cloned();
-    let Some(state) = state else {
+    // The application registers its limiter (and its token store) as app data; none, no limit.
+    let limiter =
+        request.app_data::<web::Data<RateLimiter>>().filter(|limiter| limiter.applies_to(request.path())).cloned();
+    let Some(limiter) = limiter else {
         return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
     };
-    let limiter = &state.rate_limiter;
-    let client = client_of(&request, &state).await;
+    let client = client_of(&request, &limiter).await;
     let Some(verdict) = limiter.check(&client) else {
         return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
     };
@@ -82,17 +80,17 @@ pub fn add_headers(headers: &mut header::HeaderMap, verdict: &Verdict) {
 }
 
 /// The client a request counts against: its token when it sends a valid one, else its address.
-async fn client_of(request: &ServiceRequest, state: &AppState) -> Client {
-    let limiter = &state.rate_limiter;
+async fn client_of(request: &ServiceRequest, limiter: &RateLimiter) -> Client {
     let ip = Client::Ip(limiter.client_ip(request.request()));
-    let Some(hash) = RateLimiter::presented_token(request) else { return ip };
+    let Some(hash) = auth::presented_token_hash(request.headers()) else { return ip };
     let valid = match limiter.remembered_token(&hash) {
         Some(valid) => valid,
         None => {
-            let lookup = hash.clone();
             // A failed lookup counts the request against the address, which always has a bucket.
-            let valid =
-                state.db.read(move |conn| crate::domain::tokens::exists_by_hash(conn, &lookup)).await.unwrap_or(false);
+            let valid = match request.app_data::<web::Data<dyn TokenStore>>() {
+                Some(store) => store.grant(hash.clone()).await.is_ok_and(|grant| grant.is_some()),
+                None => false,
+            };
             limiter.remember_token(hash.clone(), valid);
             valid
         }

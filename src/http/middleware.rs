@@ -6,25 +6,30 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use actix_web::HttpResponse;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::{HttpResponse, web};
 use futures_util::FutureExt;
 
 use crate::base::error::{AppError, PROBLEM_JSON, code_for_status};
+use crate::http::encoding::CompressedCache;
 
-/// The path as logs may show it: an event request's status link is a credential, so its secret
-/// is never written (`/api/v1/event-requests/status/…`).
-pub fn loggable_path(path: &str) -> String {
-    match path.strip_prefix(crate::domain::event_requests::store::STATUS_PATH) {
-        Some(rest) => {
+/// Path prefixes whose next segment is a credential (an event request's status link), which
+/// logs never show; the application registers them as app data.
+pub struct SecretPaths(pub &'static [&'static str]);
+
+/// The path as logs may show it: the secret segment after any of `secret_paths` is written `…`
+/// (`/api/v1/event-requests/status/…`).
+pub fn loggable_path(path: &str, secret_paths: &[&str]) -> String {
+    for prefix in secret_paths {
+        if let Some(rest) = path.strip_prefix(prefix) {
             let action = rest.split_once('/').map(|(_, action)| format!("/{action}")).unwrap_or_default();
-            format!("{}…{action}", crate::domain::event_requests::store::STATUS_PATH)
+            return format!("{prefix}…{action}");
         }
-        None => path.to_owned(),
     }
+    path.to_owned()
 }
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -37,7 +42,8 @@ pub async fn request_context(
     let started = Instant::now();
     let request_id = client_request_id(&request).unwrap_or_else(fresh_request_id);
     let method = request.method().clone();
-    let path = loggable_path(request.path());
+    let secret_paths = request.app_data::<web::Data<SecretPaths>>().map_or(&[][..], |paths| paths.0);
+    let path = loggable_path(request.path(), secret_paths);
     let cross_origin = request.headers().contains_key(header::ORIGIN);
     let negotiated = crate::http::encoding::Negotiated::of(&mut request);
 
@@ -102,9 +108,7 @@ pub async fn request_context(
     match outcome {
         Ok((request, response)) => {
             let response = finish(response).await;
-            let cache = request
-                .app_data::<actix_web::web::Data<crate::endpoints::state::AppState>>()
-                .map(|state| &state.caches.compressed);
+            let cache = request.app_data::<web::Data<CompressedCache>>().map(|cache| cache.as_ref());
             let response = match negotiated.encode(response, cache).await {
                 Ok(response) => response,
                 Err(error) => {
@@ -237,9 +241,10 @@ fn fresh_request_id() -> String {
 
 /// The default service: a problem for any path that is not routed.
 pub async fn no_route(request: actix_web::HttpRequest) -> Result<HttpResponse, AppError> {
+    let secret_paths = request.app_data::<web::Data<SecretPaths>>().map_or(&[][..], |paths| paths.0);
     Err(AppError::client(
         crate::base::error::ProblemCode::NotFound,
-        format!("There is nothing at {}.", loggable_path(request.path())),
+        format!("There is nothing at {}.", loggable_path(request.path(), secret_paths)),
     ))
 }
 

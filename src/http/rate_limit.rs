@@ -11,7 +11,6 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use actix_web::dev::ServiceRequest;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
@@ -252,14 +251,6 @@ impl RateLimiter {
     /// Health probes are never limited: a limited probe would take a healthy instance out.
     pub fn applies_to(&self, path: &str) -> bool {
         self.is_on() && path != "/healthz" && path != "/readyz"
-    }
-
-    /// The hash of the bearer token the request carries, if any.
-    pub fn presented_token(request: &ServiceRequest) -> Option<String> {
-        let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-        let (scheme, token) = value.trim().split_once(' ')?;
-        let token = token.trim();
-        (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| crate::domain::tokens::hash(token))
     }
 
     /// What is remembered about the token with this hash: `Some(valid)` if checked recently.

@@ -18,8 +18,7 @@ use actix_web::HttpResponse;
 use actix_web::http::header;
 use actix_web::web::Bytes;
 
-use crate::http::conditional;
-use crate::http::respond::REVALIDATE;
+use crate::http::conditional::{self, REVALIDATE};
 
 /// What a rendering was made from: the write generation, and for renderings that also depend on
 /// the clock (a calendar's default window), the clock's step.

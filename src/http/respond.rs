@@ -6,12 +6,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::base::error::AppError;
-use crate::http::conditional;
+use crate::http::conditional::{self, REVALIDATE};
 use crate::http::rendered::Rendered;
-
-/// Public reads may be stored by browsers and shared caches, but must be revalidated each time:
-/// the data changes at any moment, and with the ETag a revalidation costs a 304 without a body.
-pub const REVALIDATE: &str = "public, no-cache";
 
 /// What PATCH accepts, advertised on every record response (RFC 5789 §3.1).
 pub const ACCEPT_PATCH: &str = "application/merge-patch+json, application/json";

@@ -2,7 +2,7 @@
 //! request ids, CORS, health and the documentation page.
 
 use actix_web::test::TestRequest;
-use rush_api::app::config::CorsOrigins;
+use rush_api::http::CorsOrigins;
 use serde_json::json;
 
 use crate::support::{TestApp, count_rows, valid_program};

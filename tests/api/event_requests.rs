@@ -548,7 +548,7 @@ async fn personal_data_never_reaches_a_public_answer() {
 #[actix_web::test]
 async fn a_browser_on_an_allowed_origin_submits_with_an_idempotency_key() {
     let origin = "https://www.rush.edu";
-    let app = TestApp::with_cors(rush_api::app::config::CorsOrigins::List(vec![origin.to_owned()])).await;
+    let app = TestApp::with_cors(rush_api::http::CorsOrigins::List(vec![origin.to_owned()])).await;
     let preflight = app
         .send(
             TestRequest::default()

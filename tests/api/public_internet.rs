@@ -192,7 +192,7 @@ async fn cors_allows_every_request_header_and_exposes_every_response_header_the_
         assert!(response_headers.contains(header), "{header} is not declared: {response_headers:?}");
     }
     let origin = "https://app.example";
-    let app = TestApp::with_cors(rush_api::app::config::CorsOrigins::List(vec![origin.to_owned()])).await;
+    let app = TestApp::with_cors(rush_api::http::CorsOrigins::List(vec![origin.to_owned()])).await;
     let mut asked: Vec<String> = request_headers.iter().cloned().collect();
     // Stated in the spec as a security scheme, media types and a response header clients echo.
     asked.extend(["authorization".to_owned(), "content-type".to_owned(), "x-request-id".to_owned()]);

@@ -96,7 +96,7 @@ pub fn submit(conn: &mut Conn, submission: &Submission, now: Micros) -> Result<S
     let row: RequestRow = crate::on_backend!(conn, |c| diesel::insert_into(event_requests::table)
         .values((
             event_requests::reference.eq(&reference),
-            event_requests::secret_hash.eq(crate::domain::tokens::hash(&secret)),
+            event_requests::secret_hash.eq(crate::base::digest::sha256_hex(&secret)),
             event_requests::organization_name.eq(&s.organization_name),
             event_requests::contact_name.eq(&s.contact_name),
             event_requests::contact_email.eq(&s.contact_email),
@@ -130,7 +130,7 @@ pub fn submit(conn: &mut Conn, submission: &Submission, now: Micros) -> Result<S
 pub fn reissue_secret(conn: &mut Conn, id: i64) -> Result<Submitted, AppError> {
     let secret = new_secret()?;
     let row: RequestRow = crate::on_backend!(conn, |c| diesel::update(event_requests::table.find(id))
-        .set(event_requests::secret_hash.eq(crate::domain::tokens::hash(&secret)))
+        .set(event_requests::secret_hash.eq(crate::base::digest::sha256_hex(&secret)))
         .returning(RequestRow::as_returning())
         .get_result(c))
     .optional()?
@@ -149,7 +149,7 @@ pub fn by_secret(conn: &mut Conn, secret: &str) -> Result<RequestRow, AppError> 
     if !is_secret(secret) {
         return Err(no_such_secret());
     }
-    let hash = crate::domain::tokens::hash(secret);
+    let hash = crate::base::digest::sha256_hex(secret);
     let found: Option<(String, RequestRow)> = event_requests::table
         .filter(event_requests::secret_hash.eq(&hash))
         .select((event_requests::secret_hash, RequestRow::as_select()))
@@ -410,7 +410,7 @@ pub fn take_allowance(
     let interval = HOUR / per_hour;
     let tolerance = interval * (per_hour - 1);
     diesel::delete(allowances::table.filter(allowances::theoretical_arrival.lt(now))).execute(conn)?;
-    let client_hash = crate::domain::tokens::hash(&format!("submissions:{client}"));
+    let client_hash = crate::base::digest::sha256_hex(&format!("submissions:{client}"));
     let stored: Option<Micros> =
         allowances::table.find(&client_hash).select(allowances::theoretical_arrival).get_result(conn).optional()?;
     let arrival = stored.unwrap_or(now).max(now);

@@ -7,12 +7,13 @@ use crate::base::error::AppError;
 use crate::base::schema::{events, events_search};
 use crate::base::wire::WireEnum;
 use crate::db::{self, Backend, Conn};
+use crate::domain::collection::Collection;
 use crate::domain::events::api::{Event, EventPatch, EventQuery, EventSort, NewEvent};
 use crate::domain::events::calendar::CalendarEvent;
 use crate::domain::events::model::{EventChanges, EventRow};
 use crate::domain::initiatives;
 use crate::domain::programs;
-use crate::endpoints::deletions::{self, Collection};
+use crate::domain::tombstones;
 
 const RESOURCE: &str = "event";
 
@@ -178,19 +179,19 @@ pub fn delete(
     let current = get(conn, id)?;
     precondition(&current)?;
     diesel::delete(events::table.find(id)).execute(conn)?;
-    deletions::record(conn, Collection::Events, id, now)
+    tombstones::record(conn, Collection::Events, id, now)
 }
 
 /// Creates one record of the bundled dataset (`resources::Resource::load_bundled`). The dataset
 /// names an event's initiative and program by slug (ids are the server's to assign).
 pub fn load_bundled(conn: &mut Conn, mut record: serde_json::Value, now: Micros) -> Result<(), AppError> {
-    crate::domain::dataset::slug_to_id(
+    crate::domain::slugs::slug_to_id(
         conn,
         &mut record,
         ("initiative", "initiative_id"),
         initiatives::store::id_by_slug,
     )?;
-    crate::domain::dataset::slug_to_id(conn, &mut record, ("program", "program_id"), programs::store::id_by_slug)?;
+    crate::domain::slugs::slug_to_id(conn, &mut record, ("program", "program_id"), programs::store::id_by_slug)?;
     let record =
         crate::domain::events::api::NewEvent::from_json(record, &mut |field, id| reference_exists(conn, field, id))?;
     create(conn, record, now).map(drop)

@@ -4,13 +4,14 @@ use diesel::prelude::*;
 
 use crate::base::clock::Micros;
 use crate::base::error::AppError;
-use crate::base::schema::{events, initiatives, initiatives_search};
+use crate::base::schema::{events, initiatives, initiatives_search, metrics};
 use crate::base::wire::WireEnum;
 use crate::db::{self, Backend, Conn};
+use crate::domain::collection::Collection;
 use crate::domain::initiatives::api::{Initiative, InitiativePatch, InitiativeQuery, InitiativeSort, NewInitiative};
 use crate::domain::initiatives::model::{InitiativeChanges, InitiativeRow};
 use crate::domain::slugs;
-use crate::endpoints::deletions::{self, Collection};
+use crate::domain::tombstones;
 
 const RESOURCE: &str = "initiative";
 
@@ -172,12 +173,12 @@ pub fn delete(
     let current = get(conn, id)?;
     precondition(&current)?;
     let events = events::table.filter(events::initiative_id.eq(id)).count().get_result::<i64>(conn)?;
-    let metrics = crate::domain::metrics::store::count_for_initiative(conn, id)?;
+    let metrics = metrics::table.filter(metrics::initiative_id.eq(id)).count().get_result::<i64>(conn)?;
     if events > 0 || metrics > 0 {
         return Err(AppError::StillReferenced { resource: RESOURCE, events, metrics: Some(metrics) });
     }
     diesel::delete(initiatives::table.find(id)).execute(conn)?;
-    deletions::record(conn, Collection::Initiatives, id, now)
+    tombstones::record(conn, Collection::Initiatives, id, now)
 }
 
 /// Creates one record of the bundled dataset (`resources::Resource::load_bundled`).

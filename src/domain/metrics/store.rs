@@ -7,10 +7,11 @@ use crate::base::error::AppError;
 use crate::base::schema::{metrics, metrics_search};
 use crate::base::wire::WireEnum;
 use crate::db::{self, Backend, Conn};
+use crate::domain::collection::Collection;
 use crate::domain::metrics::api::{Metric, MetricPatch, MetricQuery, MetricSort, NewMetric};
 use crate::domain::metrics::model::{MetricChanges, MetricRow};
 use crate::domain::slugs;
-use crate::endpoints::deletions::{self, Collection};
+use crate::domain::tombstones;
 
 const RESOURCE: &str = "metric";
 
@@ -97,11 +98,6 @@ pub fn get(conn: &mut Conn, id: i64) -> Result<Metric, AppError> {
     find_row(conn, id)?.into_metric()
 }
 
-/// How many metrics name initiative `id` (a delete of it is refused while any do).
-pub fn count_for_initiative(conn: &mut Conn, id: i64) -> Result<i64, AppError> {
-    Ok(metrics::table.filter(metrics::initiative_id.eq(id)).count().get_result::<i64>(conn)?)
-}
-
 fn settle_slug(conn: &mut Conn, explicit: Option<&str>, label: &str, except_id: i64) -> Result<String, AppError> {
     let others = || metrics::table.filter(metrics::id.ne(except_id)).select(metrics::slug);
     slugs::settle(
@@ -180,14 +176,14 @@ pub fn delete(
     let current = get(conn, id)?;
     precondition(&current)?;
     diesel::delete(metrics::table.find(id)).execute(conn)?;
-    deletions::record(conn, Collection::Metrics, id, now)
+    tombstones::record(conn, Collection::Metrics, id, now)
 }
 
 /// Creates one record of the bundled dataset (`resources::Resource::load_bundled`). The dataset
 /// names a metric's initiative by slug (ids are the server's to assign).
 pub fn load_bundled(conn: &mut Conn, mut record: serde_json::Value, now: Micros) -> Result<(), AppError> {
     let by_slug = ("initiative", "initiative_id");
-    crate::domain::dataset::slug_to_id(conn, &mut record, by_slug, crate::domain::initiatives::store::id_by_slug)?;
+    crate::domain::slugs::slug_to_id(conn, &mut record, by_slug, crate::domain::initiatives::store::id_by_slug)?;
     let record = new_from_json(conn, record)?;
     create(conn, record, now).map(drop)
 }

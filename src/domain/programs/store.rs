@@ -7,10 +7,11 @@ use crate::base::error::{AppError, ProblemCode};
 use crate::base::schema::{events, programs, programs_search};
 use crate::base::wire::WireEnum;
 use crate::db::{self, Backend, Conn};
+use crate::domain::collection::Collection;
 use crate::domain::programs::api::{NewProgram, Program, ProgramPatch, ProgramQuery, ProgramSort};
 use crate::domain::programs::model::{ProgramChanges, ProgramRow};
 use crate::domain::slugs;
-use crate::endpoints::deletions::{self, Collection};
+use crate::domain::tombstones;
 
 const RESOURCE: &str = "program";
 
@@ -206,7 +207,7 @@ pub fn delete(
         return Err(AppError::StillReferenced { resource: RESOURCE, events: referencing, metrics: None });
     }
     diesel::delete(programs::table.find(id)).execute(conn)?;
-    deletions::record(conn, Collection::Programs, id, now)
+    tombstones::record(conn, Collection::Programs, id, now)
 }
 
 /// Creates one record of the bundled dataset (`resources::Resource::load_bundled`).
