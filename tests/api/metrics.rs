@@ -198,11 +198,12 @@ async fn nrmp_codes_are_optional_unique_patterned_and_filterable() {
     app.patch(&path, &json!({"nrmp_code": "1234140C0"})).await.assert_status(200);
 }
 
-/// The seed pages the dataset's figures are quoted from: `../shared/seeds/` beside the repository.
+/// The public pages the dataset's figures are quoted from, kept beside the dataset
+/// (`src/domain/dataset/sources/`, named in docs/dataset.md with their titles and URLs).
 fn seed_pages() -> Vec<String> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds");
-    let entries = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("the seed pages are expected beside the repository, at {}: {e}", dir.display()));
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/domain/dataset/sources");
+    let entries =
+        std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("the source pages are expected at {}: {e}", dir.display()));
     let pages: Vec<String> = entries
         .filter_map(Result::ok)
         .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "txt"))
