@@ -18,6 +18,8 @@ pub mod initiatives;
 pub mod metrics;
 /// Training programs.
 pub mod programs;
+/// What the shared record endpoints need of a resource.
+pub mod record_store;
 /// The table of resources that shared code reads.
 pub mod resources;
 /// schema.org JSON-LD for public pages.

@@ -6,12 +6,14 @@ use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
 use crate::base::error::{AppError, FieldError, PROBLEM_JSON, Problem, ProblemCode};
+use crate::base::wire::WireEnum;
+use crate::domain::resources::{RESOURCES, Resource};
 use crate::endpoints;
 use crate::endpoints::{deletions, health, problems};
 use crate::http::rendered::Rendered;
@@ -96,6 +98,9 @@ struct Contract;
 
 impl Modify for Contract {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for resource in RESOURCES {
+            document_record_endpoints(openapi, resource);
+        }
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
@@ -491,6 +496,90 @@ fn add_problem(operation: &mut Operation, code: ProblemCode) {
         .build();
     let response = ResponseBuilder::new().description(titles.join(" or ")).content(PROBLEM_JSON, content).build();
     responses.insert(status, RefOr::T(response));
+}
+
+/// What the five record endpoints of every resource share (`endpoints::records::record_endpoints`):
+/// the `id`, `Idempotency-Key` and `If-Match` parameters, the headers of their answers, and the
+/// answers' descriptions, in the words of the resource's noun.
+fn document_record_endpoints(openapi: &mut utoipa::openapi::OpenApi, resource: &Resource) {
+    let noun = resource.noun;
+    let plural = resource.collection.as_str();
+    let paths = &mut openapi.paths.paths;
+    if let Some(collection) = paths.get_mut(resource.path) {
+        if let Some(list) = collection.get.as_mut() {
+            describe_answer(
+                list,
+                "200",
+                &format!("A page of {plural}."),
+                [("Link", "RFC 8288 links to the `next` and `prev` pages, where they exist.".to_owned())],
+            );
+        }
+        if let Some(create) = collection.post.as_mut() {
+            create.parameters.get_or_insert_with(Vec::new).insert(0, header_parameter(
+                crate::domain::idempotency::HEADER,
+                "Makes the create safe to retry: a repeat with the same key and body (members in any order) from the same token (not a later token given the same name) within 24 hours gets the original response and creates nothing; the same key with another body is a 422, and a repeat while the first is still in flight a 409. 1 to 255 visible ASCII characters, e.g. a UUID.",
+                ObjectBuilder::new(),
+            ));
+            describe_answer(create, "201", &format!("The created {noun}."), [
+                ("Location", format!("The URL of the new {noun}.")),
+                ("Idempotent-Replayed", "`true` when this is the stored response to an earlier request with the same `Idempotency-Key`.".to_owned()),
+                ("ETag", format!("Strong entity tag of the new {noun}.")),
+            ]);
+        }
+    }
+    let Some(record) = paths.get_mut(&format!("{}/{{id}}", resource.path)) else { return };
+    let id = ParameterBuilder::new()
+        .name("id")
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some(format!("The {noun}'s id.")))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(1)),
+        ))
+        .build();
+    let operations =
+        [(&mut record.get, None), (&mut record.patch, Some("Update")), (&mut record.delete, Some("Delete"))];
+    for (operation, write) in operations {
+        let Some(operation) = operation.as_mut() else { continue };
+        let parameters = operation.parameters.get_or_insert_with(Vec::new);
+        parameters.insert(0, id.clone());
+        if let Some(verb) = write {
+            let description = format!("{verb} only if the current `ETag` is one of these (or `*`).");
+            parameters.insert(1, header_parameter("If-Match", &description, ObjectBuilder::new()));
+        }
+    }
+    if let Some(get) = record.get.as_mut() {
+        describe_answer(get, "200", &format!("The {noun}."), []);
+    }
+    if let Some(update) = record.patch.as_mut() {
+        describe_answer(
+            update,
+            "200",
+            &format!("The {noun} after the patch."),
+            [("ETag", format!("Strong entity tag of the {noun} after the patch."))],
+        );
+    }
+    if let Some(delete) = record.delete.as_mut() {
+        describe_answer(delete, "204", &format!("The {noun} is deleted."), []);
+    }
+}
+
+/// Gives the answer `status` of `operation` its description and headers.
+fn describe_answer<const N: usize>(
+    operation: &mut Operation,
+    status: &str,
+    description: &str,
+    headers: [(&str, String); N],
+) {
+    if let Some(RefOr::T(answer)) = operation.responses.responses.get_mut(status) {
+        description.clone_into(&mut answer.description);
+        for (name, text) in headers {
+            answer.headers.insert(name.to_owned(), string_header(&text));
+        }
+    }
 }
 
 fn string_header(description: &str) -> utoipa::openapi::header::Header {

@@ -20,6 +20,8 @@ pub struct Resource {
     pub table: &'static str,
     /// Its collection URL; records are at `<path>/{id}`.
     pub path: &'static str,
+    /// What one record is called in prose ("initiative").
+    pub noun: &'static str,
     /// The 409s a create or update can answer: the unique fields it may clash on.
     pub write_conflicts: &'static [ProblemCode],
     /// Other records reference its records (so deleting one can be 409 `still_referenced`).
@@ -35,6 +37,7 @@ pub const RESOURCES: &[Resource] = &[
         collection: Collection::Programs,
         table: "programs",
         path: "/api/v1/programs",
+        noun: "program",
         write_conflicts: &[ProblemCode::SlugTaken, ProblemCode::NrmpCodeTaken],
         referenced: true,
         load_bundled: programs::store::load_bundled,
@@ -43,6 +46,7 @@ pub const RESOURCES: &[Resource] = &[
         collection: Collection::Initiatives,
         table: "initiatives",
         path: "/api/v1/initiatives",
+        noun: "initiative",
         write_conflicts: &[ProblemCode::SlugTaken],
         referenced: true,
         load_bundled: initiatives::store::load_bundled,
@@ -51,6 +55,7 @@ pub const RESOURCES: &[Resource] = &[
         collection: Collection::Events,
         table: "events",
         path: "/api/v1/events",
+        noun: "event",
         write_conflicts: &[],
         referenced: false,
         load_bundled: events::store::load_bundled,
@@ -59,6 +64,7 @@ pub const RESOURCES: &[Resource] = &[
         collection: Collection::Metrics,
         table: "metrics",
         path: "/api/v1/metrics",
+        noun: "metric",
         write_conflicts: &[ProblemCode::SlugTaken],
         referenced: false,
         load_bundled: metrics::store::load_bundled,

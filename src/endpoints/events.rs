@@ -1,25 +1,21 @@
 //! Event endpoints: extract, check, one database call, respond.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::base::clock;
 use crate::base::error::AppError;
-use crate::db::Conn;
-use crate::domain::events::api::{Event, EventPatch, EventPatchDoc, EventQuery, EventStatus, EventType, NewEvent};
+use crate::domain::events::api::{Event, EventPatchDoc, EventQuery, EventStatus, EventType, NewEvent};
 use crate::domain::events::calendar;
-use crate::domain::events::store;
-use crate::domain::idempotency::{self, Idempotent};
+use crate::domain::events::store::{self, Events};
+use crate::domain::record_store::RecordStore;
 use crate::domain::schema_org;
 use crate::domain::schema_org::EventLd;
-use crate::endpoints::records::{list_page, not_modified_by_version, write_target};
+use crate::endpoints::records::record_endpoints;
 use crate::endpoints::state::AppState;
-use crate::http::auth::Caller;
-use crate::http::body::JsonBody;
 use crate::http::rendered::{self, Stamp};
-use crate::http::respond::{self, ListMeta, Representation};
-use crate::http::{RecordId, no_query, require_match};
+use crate::http::respond::{self, ListMeta};
+use crate::http::{RecordId, no_query};
 
 /// A page of events.
 #[derive(ToSchema)]
@@ -81,59 +77,6 @@ pub struct EventListParams {
     q: Option<String>,
 }
 
-/// List events
-///
-/// Health fairs, community, networking and other events, filtered and sorted, a page at a time. The
-/// `Link` header (RFC 8288) gives the `next` and `prev` pages with the same filters and sort.
-#[utoipa::path(
-    get, path = "/api/v1/events", tag = "events", operation_id = "list_events",
-    params(EventListParams),
-    responses((status = 200, description = "A page of events.", body = EventList,
-        headers(("Link" = String, description = "RFC 8288 links to the `next` and `prev` pages, where they exist."))))
-)]
-pub async fn list_events(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, AppError> {
-    let (query, pairs) = EventQuery::from_request(&request)?;
-    let page = (query.list.limit, query.list.offset);
-    let whole_table = query.is_unfiltered().then_some("events");
-    let counting = query.clone();
-    let count = move |conn: &mut Conn| store::count(conn, &counting);
-    list_page(&state, &request, &pairs, page, whole_table, count, move |conn| store::page(conn, &query)).await
-}
-
-/// Get an event
-///
-/// One event by id, with a strong `ETag`. A matching `If-None-Match` answers `304`. The same
-/// event as schema.org JSON-LD is at `/api/v1/events/{id}.jsonld`, and as iCalendar at
-/// `/api/v1/events/{id}.ics`.
-#[utoipa::path(
-    get, path = "/api/v1/events/{id}", tag = "events", operation_id = "get_event",
-    params(("id" = i64, Path, description = "The event's id.", minimum = 1)),
-    responses(
-        (status = 200, description = "The event.", body = Event,
-            headers(("ETag" = String, description = "Strong entity tag of this representation."))),
-        (status = 304, description = "The client's copy (`If-None-Match`) is current.",
-            headers(("ETag" = String, description = "Strong entity tag of the current representation."))),
-    )
-)]
-pub async fn get_event(
-    state: web::Data<AppState>,
-    id: RecordId,
-    request: HttpRequest,
-) -> Result<HttpResponse, AppError> {
-    no_query(&request)?;
-    let id = id.of("event")?;
-    if let Some(response) =
-        not_modified_by_version(&state, &request, "event", id, move |conn| store::version(conn, id)).await?
-    {
-        return Ok(response);
-    }
-    let generation = state.db.generation().await;
-    let event = state.db.read(move |conn| store::get(conn, id)).await?;
-    let representation = Representation::of(&event)?;
-    state.caches.etags.remember("event", id, &event.updated_at, &representation.etag, generation);
-    Ok(representation.read(&request))
-}
-
 /// Get an event (JSON-LD)
 ///
 /// One event as a schema.org `Event` in JSON-LD for search engines, with a strong `ETag`. Safe
@@ -154,110 +97,8 @@ pub async fn get_event_jsonld(
 ) -> Result<HttpResponse, AppError> {
     no_query(&request)?;
     let id = id.of("event")?;
-    let event = state.db.read(move |conn| store::get(conn, id)).await?;
+    let event = state.db.read(move |conn| Events::get(conn, id)).await?;
     schema_org::respond(&request, &schema_org::event(&event))
-}
-
-/// Create an event
-///
-/// Creates an event. `initiative_id` and `program_id` must name existing records; `ends_at` must be
-/// after `starts_at`; a virtual event needs `virtual_url`.
-#[utoipa::path(
-    post, path = "/api/v1/events", tag = "events", operation_id = "create_event",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: a repeat with the same key and body (members in any order) from the same token (not a later token given the same name) within 24 hours gets the original response and creates nothing; the same key with another body is a 422, and a repeat while the first is still in flight a 409. 1 to 255 visible ASCII characters, e.g. a UUID.")),
-    request_body(content = NewEvent, content_type = "application/json"),
-    security(("bearer" = ["content"])),
-    responses((status = 201, description = "The created event.", body = Event, headers(
-        ("Location" = String, description = "The URL of the new event."),
-        ("Idempotent-Replayed" = String, description = "`true` when this is the stored response to an earlier request with the same `Idempotency-Key`."),
-        ("ETag" = String, description = "Strong entity tag of the new event."),
-    )))
-)]
-pub async fn create_event(
-    caller: Caller,
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    body: JsonBody,
-) -> Result<HttpResponse, AppError> {
-    no_query(&request)?;
-    let body = body.value()?;
-    let key = Idempotent::from_request(&request, caller.token_id, &body)?;
-    idempotency::create(&state.db, key, move |conn, now| {
-        // References are checked here, inside the write transaction.
-        let record = NewEvent::from_json(body.clone(), &mut |field, id| store::reference_exists(conn, field, id))?;
-        let event = store::create(conn, record, now)?;
-        let location = format!("/api/v1/events/{}", event.id);
-        Ok((event, location))
-    })
-    .await
-}
-
-/// Update an event
-///
-/// Applies a JSON merge patch (RFC 7396): absent fields stay, `null` clears an optional field. A
-/// patch that changes nothing leaves `updated_at` and the `ETag` as they were. With `If-Match`,
-/// the update happens only if the event is still as the client last saw it.
-#[utoipa::path(
-    patch, path = "/api/v1/events/{id}", tag = "events", operation_id = "update_event",
-    params(
-        ("id" = i64, Path, description = "The event's id.", minimum = 1),
-        ("If-Match" = Option<String>, Header, description = "Update only if the current `ETag` is one of these (or `*`)."),
-    ),
-    request_body(content(
-        (EventPatchDoc = "application/merge-patch+json"),
-        (EventPatchDoc = "application/json"),
-    )),
-    security(("bearer" = ["content"])),
-    responses((status = 200, description = "The event after the patch.", body = Event,
-        headers(("ETag" = String, description = "Strong entity tag of the event after the patch."))))
-)]
-pub async fn update_event(
-    _caller: Caller,
-    state: web::Data<AppState>,
-    id: RecordId,
-    request: HttpRequest,
-    body: JsonBody,
-) -> Result<HttpResponse, AppError> {
-    let (id, if_match) = write_target(&state, &request, id, "event", store::version, store::get).await?;
-    let event = state
-        .db
-        .write(move |conn, now| {
-            store::update(
-                conn,
-                id,
-                |current| require_match(&if_match, current, "event"),
-                || EventPatch::from_json(body.value()?),
-                now,
-            )
-        })
-        .await?;
-    Ok(Representation::of(&event)?.respond(StatusCode::OK))
-}
-
-/// Delete an event
-///
-/// Deletes an event. Its id is never reused.
-#[utoipa::path(
-    delete, path = "/api/v1/events/{id}", tag = "events", operation_id = "delete_event",
-    params(
-        ("id" = i64, Path, description = "The event's id.", minimum = 1),
-        ("If-Match" = Option<String>, Header, description = "Delete only if the current `ETag` is one of these (or `*`)."),
-    ),
-    security(("bearer" = ["content"])),
-    responses((status = 204, description = "The event is deleted."))
-)]
-pub async fn delete_event(
-    _caller: Caller,
-    state: web::Data<AppState>,
-    id: RecordId,
-    request: HttpRequest,
-) -> Result<HttpResponse, AppError> {
-    let (id, if_match) = write_target(&state, &request, id, "event", store::version, store::get).await?;
-    state
-        .db
-        .write(move |conn, now| store::delete(conn, id, now, |current| require_match(&if_match, current, "event")))
-        .await?;
-    Ok(respond::no_content())
 }
 
 /// The query parameters of `GET /api/v1/events.ics`: the list's filters, without paging.
@@ -350,4 +191,34 @@ pub async fn get_event_ics(
     let event = state.db.read(move |conn| store::calendar_event(conn, id)).await?;
     let body = calendar::render(&event.event.title.clone(), std::slice::from_ref(&event));
     Ok(respond::document(&request, calendar::TEXT_CALENDAR, body.into_bytes()))
+}
+
+record_endpoints! {
+    Events at "/api/v1/events", "/api/v1/events/{id}", tag "events";
+    /// List events
+    ///
+    /// Health fairs, community, networking and other events, filtered and sorted, a page at a time. The
+    /// `Link` header (RFC 8288) gives the `next` and `prev` pages with the same filters and sort.
+    list list_events(EventListParams) -> EventList;
+    /// Get an event
+    ///
+    /// One event by id, with a strong `ETag`. A matching `If-None-Match` answers `304`. The same
+    /// event as schema.org JSON-LD is at `/api/v1/events/{id}.jsonld`, and as iCalendar at
+    /// `/api/v1/events/{id}.ics`.
+    get get_event -> Event;
+    /// Create an event
+    ///
+    /// Creates an event. `initiative_id` and `program_id` must name existing records; `ends_at` must be
+    /// after `starts_at`; a virtual event needs `virtual_url`.
+    create create_event(NewEvent);
+    /// Update an event
+    ///
+    /// Applies a JSON merge patch (RFC 7396): absent fields stay, `null` clears an optional field. A
+    /// patch that changes nothing leaves `updated_at` and the `ETag` as they were. With `If-Match`,
+    /// the update happens only if the event is still as the client last saw it.
+    update update_event(EventPatchDoc);
+    /// Delete an event
+    ///
+    /// Deletes an event. Its id is never reused.
+    delete delete_event;
 }

@@ -1,14 +1,23 @@
-//! The request mechanics every record endpoint shares: a list page through the rendered-page
-//! cache, a cheap `304` by version, and the checks before a PATCH or DELETE is queued.
+//! The record endpoints, written once: list, get, create, update and delete for any resource
+//! (`domain::record_store::RecordStore`), and the mechanics they and the other reads share: a list
+//! page through the rendered-page cache, a cheap `304` by version, and the checks before a PATCH
+//! or DELETE is queued.
 
-use actix_web::HttpRequest;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use crate::base::clock::Micros;
 use crate::base::error::AppError;
+use crate::base::wire::WireEnum;
 use crate::db::Conn;
+use crate::domain::idempotency::{self, Idempotent};
+use crate::domain::record_store::RecordStore;
 use crate::endpoints::state::AppState;
+use crate::http::auth::Caller;
+use crate::http::body::JsonBody;
 use crate::http::conditional::{self, IfMatch};
+use crate::http::respond::Representation;
 use crate::http::{RecordId, no_query, rendered, require_match, respond};
 
 /// The record a PATCH or DELETE writes, checked before the write is queued: the request has no
@@ -107,3 +116,162 @@ where
     let page = state.caches.get_or_render(rendered::target_of(request), stamp, render).await?;
     Ok(page.respond(request))
 }
+
+/// `GET <collection>`: a page of records, filtered and sorted as the query asks.
+pub async fn list<S: RecordStore>(state: &AppState, request: &HttpRequest) -> Result<HttpResponse, AppError> {
+    let (query, pairs) = S::query(request)?;
+    let window = S::window(&query);
+    let whole_table = S::is_unfiltered(&query).then_some(S::COLLECTION.as_str());
+    let counting = query.clone();
+    let count = move |conn: &mut Conn| S::count(conn, &counting);
+    list_page(state, request, &pairs, window, whole_table, count, move |conn| S::page(conn, &query)).await
+}
+
+/// `GET <collection>/{id}`: one record with a strong ETag, or a `304` for a current copy.
+pub async fn get<S: RecordStore>(
+    state: &AppState,
+    id: RecordId,
+    request: &HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    no_query(request)?;
+    let id = id.of(S::KIND)?;
+    if let Some(response) =
+        not_modified_by_version(state, request, S::KIND, id, move |conn| S::version(conn, id)).await?
+    {
+        return Ok(response);
+    }
+    let generation = state.db.generation().await;
+    let record = state.db.read(move |conn| S::get(conn, id)).await?;
+    let representation = Representation::of(&record)?;
+    let (id, version) = S::identity(&record);
+    state.caches.etags.remember(S::KIND, id, version, &representation.etag, generation);
+    Ok(representation.read(request))
+}
+
+/// `POST <collection>`: creates a record, once per `Idempotency-Key`.
+pub async fn create<S: RecordStore>(
+    caller: &Caller,
+    state: &AppState,
+    request: &HttpRequest,
+    body: JsonBody,
+) -> Result<HttpResponse, AppError> {
+    no_query(request)?;
+    let body = body.value()?;
+    let key = Idempotent::from_request(request, caller.token_id, &body)?;
+    let record = S::new_from_json(body)?;
+    idempotency::create(&state.db, key, move |conn, now| {
+        let created = S::create(conn, record.clone(), now)?;
+        let location = format!("/api/v1/{}/{}", S::COLLECTION.as_str(), S::identity(&created).0);
+        Ok((created, location))
+    })
+    .await
+}
+
+/// `PATCH <collection>/{id}`: applies a JSON merge patch, under `If-Match` when it is given.
+pub async fn update<S: RecordStore>(
+    state: &AppState,
+    id: RecordId,
+    request: &HttpRequest,
+    body: JsonBody,
+) -> Result<HttpResponse, AppError> {
+    let (id, if_match) = write_target(state, request, id, S::KIND, S::version, S::get).await?;
+    let record = state
+        .db
+        .write(move |conn, now| {
+            let precondition = |current: &S::Record| require_match(&if_match, current, S::KIND);
+            S::update(conn, id, precondition, || body.value(), now)
+        })
+        .await?;
+    Ok(Representation::of(&record)?.respond(StatusCode::OK))
+}
+
+/// `DELETE <collection>/{id}`: deletes a record, under `If-Match` when it is given.
+pub async fn delete<S: RecordStore>(
+    state: &AppState,
+    id: RecordId,
+    request: &HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let (id, if_match) = write_target(state, request, id, S::KIND, S::version, S::get).await?;
+    state
+        .db
+        .write(move |conn, now| S::delete(conn, id, now, |current| require_match(&if_match, current, S::KIND)))
+        .await?;
+    Ok(respond::no_content())
+}
+
+/// A resource's five record endpoints as thin handlers over the functions above, each with the
+/// resource's own documentation and types. `app::openapi` adds to each what every record
+/// endpoint shares (the `id` and precondition parameters, the response headers, the `304`), and
+/// the response descriptions, from the table of resources.
+macro_rules! record_endpoints {
+    (
+        $store:ident at $collection:tt, $record:tt, tag $tag:tt;
+        $(#[doc = $list_doc:tt])* list $list:ident($params:ident) -> $page:ident;
+        $(#[doc = $get_doc:tt])* get $get:ident -> $record_type:ident;
+        $(#[doc = $create_doc:tt])* create $create:ident($new:ident);
+        $(#[doc = $update_doc:tt])* update $update:ident($patch:ident);
+        $(#[doc = $delete_doc:tt])* delete $delete:ident;
+    ) => {
+        $(#[doc = $list_doc])*
+        #[utoipa::path(get, path = $collection, tag = $tag, params($params),
+            responses((status = 200, body = $page)))]
+        pub async fn $list(
+            state: actix_web::web::Data<$crate::endpoints::state::AppState>,
+            request: actix_web::HttpRequest,
+        ) -> Result<actix_web::HttpResponse, $crate::base::error::AppError> {
+            $crate::endpoints::records::list::<$store>(&state, &request).await
+        }
+
+        $(#[doc = $get_doc])*
+        #[utoipa::path(get, path = $record, tag = $tag, responses((status = 200, body = $record_type)))]
+        pub async fn $get(
+            state: actix_web::web::Data<$crate::endpoints::state::AppState>,
+            id: $crate::http::RecordId,
+            request: actix_web::HttpRequest,
+        ) -> Result<actix_web::HttpResponse, $crate::base::error::AppError> {
+            $crate::endpoints::records::get::<$store>(&state, id, &request).await
+        }
+
+        $(#[doc = $create_doc])*
+        #[utoipa::path(post, path = $collection, tag = $tag,
+            request_body(content = $new, content_type = "application/json"),
+            security(("bearer" = ["content"])),
+            responses((status = 201, body = $record_type)))]
+        pub async fn $create(
+            caller: $crate::http::auth::Caller,
+            state: actix_web::web::Data<$crate::endpoints::state::AppState>,
+            request: actix_web::HttpRequest,
+            body: $crate::http::body::JsonBody,
+        ) -> Result<actix_web::HttpResponse, $crate::base::error::AppError> {
+            $crate::endpoints::records::create::<$store>(&caller, &state, &request, body).await
+        }
+
+        $(#[doc = $update_doc])*
+        #[utoipa::path(patch, path = $record, tag = $tag,
+            request_body(content(($patch = "application/merge-patch+json"), ($patch = "application/json"))),
+            security(("bearer" = ["content"])),
+            responses((status = 200, body = $record_type)))]
+        pub async fn $update(
+            _caller: $crate::http::auth::Caller,
+            state: actix_web::web::Data<$crate::endpoints::state::AppState>,
+            id: $crate::http::RecordId,
+            request: actix_web::HttpRequest,
+            body: $crate::http::body::JsonBody,
+        ) -> Result<actix_web::HttpResponse, $crate::base::error::AppError> {
+            $crate::endpoints::records::update::<$store>(&state, id, &request, body).await
+        }
+
+        $(#[doc = $delete_doc])*
+        #[utoipa::path(delete, path = $record, tag = $tag, security(("bearer" = ["content"])),
+            responses((status = 204)))]
+        pub async fn $delete(
+            _caller: $crate::http::auth::Caller,
+            state: actix_web::web::Data<$crate::endpoints::state::AppState>,
+            id: $crate::http::RecordId,
+            request: actix_web::HttpRequest,
+        ) -> Result<actix_web::HttpResponse, $crate::base::error::AppError> {
+            $crate::endpoints::records::delete::<$store>(&state, id, &request).await
+        }
+    };
+}
+pub(crate) use record_endpoints;

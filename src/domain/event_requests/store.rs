@@ -14,6 +14,7 @@ use crate::domain::event_requests::api::{
 use crate::domain::event_requests::model::{RequestRow, format_support};
 use crate::domain::events;
 use crate::domain::events::api::{Event, NewEvent};
+use crate::domain::record_store::RecordStore;
 use crate::http::fields::Patch;
 
 const RESOURCE: &str = "event request";
@@ -298,7 +299,7 @@ pub fn update(
 }
 
 fn event_exists(conn: &mut Conn, id: i64) -> Result<bool, AppError> {
-    events::store::version(conn, id).map(|_| true).or_else(|error| match error.code() {
+    events::store::Events::version(conn, id).map(|_| true).or_else(|error| match error.code() {
         ProblemCode::NotFound => Ok(false),
         _ => Err(error),
     })
@@ -342,7 +343,7 @@ pub fn create_event(conn: &mut Conn, id: i64, overrides: Value, now: Micros) -> 
     }
     let body = event_body(&request, overrides)?;
     let record = NewEvent::from_json(body, &mut |field, id| events::store::reference_exists(conn, field, id))?;
-    let event = events::store::create(conn, record, now)?;
+    let event = events::store::insert(conn, record, now)?;
     diesel::update(event_requests::table.find(id))
         .set((
             event_requests::event_id.eq(event.id),

@@ -1,6 +1,8 @@
 //! Event queries. No HTTP here: callers pass a connection, inside a transaction for writes.
 
+use actix_web::HttpRequest;
 use diesel::prelude::*;
+use serde_json::Value;
 
 use crate::base::clock::Micros;
 use crate::base::error::AppError;
@@ -13,6 +15,7 @@ use crate::domain::events::calendar::CalendarEvent;
 use crate::domain::events::model::{EventChanges, EventRow};
 use crate::domain::initiatives;
 use crate::domain::programs;
+use crate::domain::record_store::RecordStore;
 use crate::domain::tombstones;
 
 const RESOURCE: &str = "event";
@@ -58,51 +61,10 @@ fn filtered(query: &EventQuery, full_text: bool) -> events::BoxedQuery<'static, 
     select
 }
 
-/// How many events match `query`.
-pub fn count(conn: &mut Conn, query: &EventQuery) -> Result<i64, AppError> {
-    Ok(filtered(query, db::has_full_text_index(conn)).count().get_result::<i64>(conn)?)
-}
-
-/// One page of the events matching `query`.
-pub fn page(conn: &mut Conn, query: &EventQuery) -> Result<Vec<Event>, AppError> {
-    let mut select = filtered(query, db::has_full_text_index(conn));
-    for key in &query.list.sort {
-        select = match (key.field, key.descending) {
-            (EventSort::StartsAt, false) => select.then_order_by(events::starts_at.asc()),
-            (EventSort::StartsAt, true) => select.then_order_by(events::starts_at.desc()),
-            (EventSort::Title, false) => select.then_order_by(events::title.asc()),
-            (EventSort::Title, true) => select.then_order_by(events::title.desc()),
-            (EventSort::CreatedAt, false) => select.then_order_by(events::created_at.asc()),
-            (EventSort::CreatedAt, true) => select.then_order_by(events::created_at.desc()),
-            (EventSort::UpdatedAt, false) => select.then_order_by(events::updated_at.asc()),
-            (EventSort::UpdatedAt, true) => select.then_order_by(events::updated_at.desc()),
-        };
-    }
-    let rows: Vec<EventRow> = select
-        .then_order_by(events::id.asc())
-        .limit(query.list.limit)
-        .offset(query.list.offset)
-        .select(EventRow::as_select())
-        .load(conn)?;
-    let events = rows.into_iter().map(EventRow::into_event).collect::<Result<_, _>>()?;
-    Ok(events)
-}
-
 fn find_row(conn: &mut Conn, id: i64) -> Result<EventRow, AppError> {
     crate::on_backend!(conn, |c| events::table.find(id).select(EventRow::as_select()).get_result(c))
         .optional()?
         .ok_or_else(|| AppError::not_found(RESOURCE, id))
-}
-
-/// The version (`updated_at`) of event `id`, without loading it.
-pub fn version(conn: &mut Conn, id: i64) -> Result<Micros, AppError> {
-    crate::on_backend!(conn, |c| events::table.find(id).select(events::updated_at).get_result(c))
-        .optional()?
-        .ok_or_else(|| AppError::not_found(RESOURCE, id))
-}
-
-pub fn get(conn: &mut Conn, id: i64) -> Result<Event, AppError> {
-    find_row(conn, id)?.into_event()
 }
 
 fn into_calendar(row: EventRow) -> Result<CalendarEvent, AppError> {
@@ -137,49 +99,12 @@ pub fn reference_exists(conn: &mut Conn, field: &str, id: i64) -> Result<bool, A
 }
 
 /// Stores `record`, whose references were checked in this transaction by `NewEvent::from_json`.
-pub fn create(conn: &mut Conn, record: NewEvent, now: Micros) -> Result<Event, AppError> {
+pub fn insert(conn: &mut Conn, record: NewEvent, now: Micros) -> Result<Event, AppError> {
     crate::on_backend!(conn, |c| diesel::insert_into(events::table)
         .values(&EventChanges::new(record, now, now, 0))
         .returning(EventRow::as_returning())
         .get_result(c))?
     .into_event()
-}
-
-/// Applies `patch` to event `id` after `precondition` accepted the current record. A patch that
-/// changes nothing writes nothing, so `updated_at` and the ETag stay.
-pub fn update(
-    conn: &mut Conn,
-    id: i64,
-    precondition: impl FnOnce(&Event) -> Result<(), AppError>,
-    patch: impl FnOnce() -> Result<EventPatch, AppError>,
-    now: Micros,
-) -> Result<Event, AppError> {
-    let row = find_row(conn, id)?;
-    let current = row.clone().into_event()?;
-    precondition(&current)?;
-    let before = row.to_new()?;
-    let after = patch()?.apply(before.clone(), &mut |field, id| reference_exists(conn, field, id))?;
-    if after == before {
-        return Ok(current);
-    }
-    crate::on_backend!(conn, |c| diesel::update(events::table.find(id))
-        .set(&EventChanges::new(after, row.created_at, now, row.revision + 1))
-        .returning(EventRow::as_returning())
-        .get_result(c))?
-    .into_event()
-}
-
-/// Deletes event `id` after `precondition` accepted it.
-pub fn delete(
-    conn: &mut Conn,
-    id: i64,
-    now: Micros,
-    precondition: impl FnOnce(&Event) -> Result<(), AppError>,
-) -> Result<(), AppError> {
-    let current = get(conn, id)?;
-    precondition(&current)?;
-    diesel::delete(events::table.find(id)).execute(conn)?;
-    tombstones::record(conn, Collection::Events, id, now)
 }
 
 /// Creates one record of the bundled dataset (`resources::Resource::load_bundled`). The dataset
@@ -192,7 +117,117 @@ pub fn load_bundled(conn: &mut Conn, mut record: serde_json::Value, now: Micros)
         initiatives::store::id_by_slug,
     )?;
     crate::domain::slugs::slug_to_id(conn, &mut record, ("program", "program_id"), programs::store::id_by_slug)?;
-    let record =
-        crate::domain::events::api::NewEvent::from_json(record, &mut |field, id| reference_exists(conn, field, id))?;
-    create(conn, record, now).map(drop)
+    Events::create(conn, record, now).map(drop)
+}
+
+/// The events, for the shared record endpoints.
+pub struct Events;
+
+impl RecordStore for Events {
+    type Record = Event;
+    type Query = EventQuery;
+    type New = Value;
+
+    const KIND: &'static str = RESOURCE;
+    const COLLECTION: Collection = Collection::Events;
+
+    fn query(request: &HttpRequest) -> Result<(EventQuery, Vec<(String, String)>), AppError> {
+        EventQuery::from_request(request)
+    }
+
+    fn window(query: &EventQuery) -> (i64, i64) {
+        (query.list.limit, query.list.offset)
+    }
+
+    fn is_unfiltered(query: &EventQuery) -> bool {
+        query.is_unfiltered()
+    }
+
+    fn identity(record: &Event) -> (i64, &str) {
+        (record.id, &record.updated_at)
+    }
+
+    /// The body is read inside the write transaction (`create`), so that its references are
+    /// checked against what the transaction sees.
+    fn new_from_json(body: Value) -> Result<Value, AppError> {
+        Ok(body)
+    }
+
+    fn create(conn: &mut Conn, body: Value, now: Micros) -> Result<Event, AppError> {
+        let record = NewEvent::from_json(body, &mut |field, id| reference_exists(conn, field, id))?;
+        insert(conn, record, now)
+    }
+
+    fn count(conn: &mut Conn, query: &EventQuery) -> Result<i64, AppError> {
+        Ok(filtered(query, db::has_full_text_index(conn)).count().get_result::<i64>(conn)?)
+    }
+
+    fn page(conn: &mut Conn, query: &EventQuery) -> Result<Vec<Event>, AppError> {
+        let mut select = filtered(query, db::has_full_text_index(conn));
+        for key in &query.list.sort {
+            select = match (key.field, key.descending) {
+                (EventSort::StartsAt, false) => select.then_order_by(events::starts_at.asc()),
+                (EventSort::StartsAt, true) => select.then_order_by(events::starts_at.desc()),
+                (EventSort::Title, false) => select.then_order_by(events::title.asc()),
+                (EventSort::Title, true) => select.then_order_by(events::title.desc()),
+                (EventSort::CreatedAt, false) => select.then_order_by(events::created_at.asc()),
+                (EventSort::CreatedAt, true) => select.then_order_by(events::created_at.desc()),
+                (EventSort::UpdatedAt, false) => select.then_order_by(events::updated_at.asc()),
+                (EventSort::UpdatedAt, true) => select.then_order_by(events::updated_at.desc()),
+            };
+        }
+        let rows: Vec<EventRow> = select
+            .then_order_by(events::id.asc())
+            .limit(query.list.limit)
+            .offset(query.list.offset)
+            .select(EventRow::as_select())
+            .load(conn)?;
+        let events = rows.into_iter().map(EventRow::into_event).collect::<Result<_, _>>()?;
+        Ok(events)
+    }
+
+    fn version(conn: &mut Conn, id: i64) -> Result<Micros, AppError> {
+        crate::on_backend!(conn, |c| events::table.find(id).select(events::updated_at).get_result(c))
+            .optional()?
+            .ok_or_else(|| AppError::not_found(RESOURCE, id))
+    }
+
+    fn get(conn: &mut Conn, id: i64) -> Result<Event, AppError> {
+        find_row(conn, id)?.into_event()
+    }
+
+    fn update(
+        conn: &mut Conn,
+        id: i64,
+        precondition: impl FnOnce(&Event) -> Result<(), AppError>,
+        patch: impl FnOnce() -> Result<Value, AppError>,
+        now: Micros,
+    ) -> Result<Event, AppError> {
+        let row = find_row(conn, id)?;
+        let current = row.clone().into_event()?;
+        precondition(&current)?;
+        let before = row.to_new()?;
+        let after = EventPatch::from_json(patch()?)?
+            .apply(before.clone(), &mut |field, id| reference_exists(conn, field, id))?;
+        if after == before {
+            return Ok(current);
+        }
+        crate::on_backend!(conn, |c| diesel::update(events::table.find(id))
+            .set(&EventChanges::new(after, row.created_at, now, row.revision + 1))
+            .returning(EventRow::as_returning())
+            .get_result(c))?
+        .into_event()
+    }
+
+    fn delete(
+        conn: &mut Conn,
+        id: i64,
+        now: Micros,
+        precondition: impl FnOnce(&Event) -> Result<(), AppError>,
+    ) -> Result<(), AppError> {
+        let current = Self::get(conn, id)?;
+        precondition(&current)?;
+        diesel::delete(events::table.find(id)).execute(conn)?;
+        tombstones::record(conn, Collection::Events, id, now)
+    }
 }

@@ -1,6 +1,8 @@
 //! Program queries. No HTTP here: callers pass a connection, inside a transaction for writes.
 
+use actix_web::HttpRequest;
 use diesel::prelude::*;
+use serde_json::Value;
 
 use crate::base::clock::Micros;
 use crate::base::error::{AppError, ProblemCode};
@@ -10,6 +12,7 @@ use crate::db::{self, Backend, Conn};
 use crate::domain::collection::Collection;
 use crate::domain::programs::api::{NewProgram, Program, ProgramPatch, ProgramQuery, ProgramSort};
 use crate::domain::programs::model::{ProgramChanges, ProgramRow};
+use crate::domain::record_store::RecordStore;
 use crate::domain::slugs;
 use crate::domain::tombstones;
 
@@ -52,51 +55,10 @@ fn filtered(query: &ProgramQuery, full_text: bool) -> programs::BoxedQuery<'stat
     select
 }
 
-/// How many programs match `query`.
-pub fn count(conn: &mut Conn, query: &ProgramQuery) -> Result<i64, AppError> {
-    Ok(filtered(query, db::has_full_text_index(conn)).count().get_result::<i64>(conn)?)
-}
-
-/// One page of the programs matching `query`.
-pub fn page(conn: &mut Conn, query: &ProgramQuery) -> Result<Vec<Program>, AppError> {
-    let mut select = filtered(query, db::has_full_text_index(conn));
-    for key in &query.list.sort {
-        select = match (key.field, key.descending) {
-            (ProgramSort::Name, false) => select.then_order_by(programs::name.asc()),
-            (ProgramSort::Name, true) => select.then_order_by(programs::name.desc()),
-            (ProgramSort::Specialty, false) => select.then_order_by(programs::specialty.asc()),
-            (ProgramSort::Specialty, true) => select.then_order_by(programs::specialty.desc()),
-            (ProgramSort::CreatedAt, false) => select.then_order_by(programs::created_at.asc()),
-            (ProgramSort::CreatedAt, true) => select.then_order_by(programs::created_at.desc()),
-            (ProgramSort::UpdatedAt, false) => select.then_order_by(programs::updated_at.asc()),
-            (ProgramSort::UpdatedAt, true) => select.then_order_by(programs::updated_at.desc()),
-        };
-    }
-    let rows: Vec<ProgramRow> = select
-        .then_order_by(programs::id.asc())
-        .limit(query.list.limit)
-        .offset(query.list.offset)
-        .select(ProgramRow::as_select())
-        .load(conn)?;
-    let programs = rows.into_iter().map(ProgramRow::into_program).collect::<Result<_, _>>()?;
-    Ok(programs)
-}
-
 fn find_row(conn: &mut Conn, id: i64) -> Result<ProgramRow, AppError> {
     crate::on_backend!(conn, |c| programs::table.find(id).select(ProgramRow::as_select()).get_result(c))
         .optional()?
         .ok_or_else(|| AppError::not_found(RESOURCE, id))
-}
-
-/// The version (`updated_at`) of program `id`, without loading it.
-pub fn version(conn: &mut Conn, id: i64) -> Result<Micros, AppError> {
-    crate::on_backend!(conn, |c| programs::table.find(id).select(programs::updated_at).get_result(c))
-        .optional()?
-        .ok_or_else(|| AppError::not_found(RESOURCE, id))
-}
-
-pub fn get(conn: &mut Conn, id: i64) -> Result<Program, AppError> {
-    find_row(conn, id)?.into_program()
 }
 
 pub fn exists(conn: &mut Conn, id: i64) -> Result<bool, AppError> {
@@ -150,67 +112,134 @@ fn check_nrmp_code(conn: &mut Conn, code: Option<&str>, except_id: i64) -> Resul
     if taken { Err(nrmp_code_taken(code)) } else { Ok(()) }
 }
 
-pub fn create(conn: &mut Conn, record: NewProgram, now: Micros) -> Result<Program, AppError> {
-    let slug = settle_slug(conn, record.slug.as_deref(), &record.name, 0)?;
-    check_nrmp_code(conn, record.nrmp_code.as_deref(), 0)?;
-    let row = ProgramChanges::new(record, slug.clone(), now, now);
-    crate::on_backend!(conn, |c| diesel::insert_into(programs::table)
-        .values(&row)
-        .returning(ProgramRow::as_returning())
-        .get_result(c))
-    .map_err(|error| write_error(error, &slug, row.nrmp_code.as_deref()))?
-    .into_program()
-}
-
-/// Applies `patch` to program `id` after `precondition` accepted the current record. A patch that
-/// changes nothing writes nothing, so `updated_at` and the ETag stay.
-pub fn update(
-    conn: &mut Conn,
-    id: i64,
-    precondition: impl FnOnce(&Program) -> Result<(), AppError>,
-    patch: impl FnOnce() -> Result<ProgramPatch, AppError>,
-    now: Micros,
-) -> Result<Program, AppError> {
-    let row = find_row(conn, id)?;
-    let current = row.clone().into_program()?;
-    precondition(&current)?;
-    let before = row.to_new()?;
-    let after = patch()?.apply(before.clone())?;
-    if after == before {
-        return Ok(current);
-    }
-    let slug = match &after.slug {
-        Some(slug) if *slug == row.slug => slug.clone(),
-        explicit => settle_slug(conn, explicit.as_deref(), &after.name, id)?,
-    };
-    check_nrmp_code(conn, after.nrmp_code.as_deref(), id)?;
-    let changes = ProgramChanges::new(after, slug.clone(), row.created_at, now);
-    crate::on_backend!(conn, |c| diesel::update(programs::table.find(id))
-        .set(&changes)
-        .returning(ProgramRow::as_returning())
-        .get_result(c))
-    .map_err(|error| write_error(error, &slug, changes.nrmp_code.as_deref()))?
-    .into_program()
-}
-
-/// Deletes program `id` after `precondition` accepted it, unless events still reference it.
-pub fn delete(
-    conn: &mut Conn,
-    id: i64,
-    now: Micros,
-    precondition: impl FnOnce(&Program) -> Result<(), AppError>,
-) -> Result<(), AppError> {
-    let current = get(conn, id)?;
-    precondition(&current)?;
-    let referencing = events::table.filter(events::program_id.eq(id)).count().get_result::<i64>(conn)?;
-    if referencing > 0 {
-        return Err(AppError::StillReferenced { resource: RESOURCE, events: referencing, metrics: None });
-    }
-    diesel::delete(programs::table.find(id)).execute(conn)?;
-    tombstones::record(conn, Collection::Programs, id, now)
-}
-
 /// Creates one record of the bundled dataset (`resources::Resource::load_bundled`).
 pub fn load_bundled(conn: &mut Conn, record: serde_json::Value, now: Micros) -> Result<(), AppError> {
-    create(conn, crate::domain::programs::api::NewProgram::from_json(record)?, now).map(drop)
+    Programs::create(conn, NewProgram::from_json(record)?, now).map(drop)
+}
+
+/// The programs, for the shared record endpoints.
+pub struct Programs;
+
+impl RecordStore for Programs {
+    type Record = Program;
+    type Query = ProgramQuery;
+    type New = NewProgram;
+
+    const KIND: &'static str = RESOURCE;
+    const COLLECTION: Collection = Collection::Programs;
+
+    fn query(request: &HttpRequest) -> Result<(ProgramQuery, Vec<(String, String)>), AppError> {
+        ProgramQuery::from_request(request)
+    }
+
+    fn window(query: &ProgramQuery) -> (i64, i64) {
+        (query.list.limit, query.list.offset)
+    }
+
+    fn is_unfiltered(query: &ProgramQuery) -> bool {
+        query.is_unfiltered()
+    }
+
+    fn identity(record: &Program) -> (i64, &str) {
+        (record.id, &record.updated_at)
+    }
+
+    fn new_from_json(body: Value) -> Result<NewProgram, AppError> {
+        NewProgram::from_json(body)
+    }
+
+    fn count(conn: &mut Conn, query: &ProgramQuery) -> Result<i64, AppError> {
+        Ok(filtered(query, db::has_full_text_index(conn)).count().get_result::<i64>(conn)?)
+    }
+
+    fn page(conn: &mut Conn, query: &ProgramQuery) -> Result<Vec<Program>, AppError> {
+        let mut select = filtered(query, db::has_full_text_index(conn));
+        for key in &query.list.sort {
+            select = match (key.field, key.descending) {
+                (ProgramSort::Name, false) => select.then_order_by(programs::name.asc()),
+                (ProgramSort::Name, true) => select.then_order_by(programs::name.desc()),
+                (ProgramSort::Specialty, false) => select.then_order_by(programs::specialty.asc()),
+                (ProgramSort::Specialty, true) => select.then_order_by(programs::specialty.desc()),
+                (ProgramSort::CreatedAt, false) => select.then_order_by(programs::created_at.asc()),
+                (ProgramSort::CreatedAt, true) => select.then_order_by(programs::created_at.desc()),
+                (ProgramSort::UpdatedAt, false) => select.then_order_by(programs::updated_at.asc()),
+                (ProgramSort::UpdatedAt, true) => select.then_order_by(programs::updated_at.desc()),
+            };
+        }
+        let rows: Vec<ProgramRow> = select
+            .then_order_by(programs::id.asc())
+            .limit(query.list.limit)
+            .offset(query.list.offset)
+            .select(ProgramRow::as_select())
+            .load(conn)?;
+        let programs = rows.into_iter().map(ProgramRow::into_program).collect::<Result<_, _>>()?;
+        Ok(programs)
+    }
+
+    fn version(conn: &mut Conn, id: i64) -> Result<Micros, AppError> {
+        crate::on_backend!(conn, |c| programs::table.find(id).select(programs::updated_at).get_result(c))
+            .optional()?
+            .ok_or_else(|| AppError::not_found(RESOURCE, id))
+    }
+
+    fn get(conn: &mut Conn, id: i64) -> Result<Program, AppError> {
+        find_row(conn, id)?.into_program()
+    }
+
+    fn create(conn: &mut Conn, record: NewProgram, now: Micros) -> Result<Program, AppError> {
+        let slug = settle_slug(conn, record.slug.as_deref(), &record.name, 0)?;
+        check_nrmp_code(conn, record.nrmp_code.as_deref(), 0)?;
+        let row = ProgramChanges::new(record, slug.clone(), now, now);
+        crate::on_backend!(conn, |c| diesel::insert_into(programs::table)
+            .values(&row)
+            .returning(ProgramRow::as_returning())
+            .get_result(c))
+        .map_err(|error| write_error(error, &slug, row.nrmp_code.as_deref()))?
+        .into_program()
+    }
+
+    fn update(
+        conn: &mut Conn,
+        id: i64,
+        precondition: impl FnOnce(&Program) -> Result<(), AppError>,
+        patch: impl FnOnce() -> Result<Value, AppError>,
+        now: Micros,
+    ) -> Result<Program, AppError> {
+        let row = find_row(conn, id)?;
+        let current = row.clone().into_program()?;
+        precondition(&current)?;
+        let before = row.to_new()?;
+        let after = ProgramPatch::from_json(patch()?)?.apply(before.clone())?;
+        if after == before {
+            return Ok(current);
+        }
+        let slug = match &after.slug {
+            Some(slug) if *slug == row.slug => slug.clone(),
+            explicit => settle_slug(conn, explicit.as_deref(), &after.name, id)?,
+        };
+        check_nrmp_code(conn, after.nrmp_code.as_deref(), id)?;
+        let changes = ProgramChanges::new(after, slug.clone(), row.created_at, now);
+        crate::on_backend!(conn, |c| diesel::update(programs::table.find(id))
+            .set(&changes)
+            .returning(ProgramRow::as_returning())
+            .get_result(c))
+        .map_err(|error| write_error(error, &slug, changes.nrmp_code.as_deref()))?
+        .into_program()
+    }
+
+    fn delete(
+        conn: &mut Conn,
+        id: i64,
+        now: Micros,
+        precondition: impl FnOnce(&Program) -> Result<(), AppError>,
+    ) -> Result<(), AppError> {
+        let current = Self::get(conn, id)?;
+        precondition(&current)?;
+        let referencing = events::table.filter(events::program_id.eq(id)).count().get_result::<i64>(conn)?;
+        if referencing > 0 {
+            return Err(AppError::StillReferenced { resource: RESOURCE, events: referencing, metrics: None });
+        }
+        diesel::delete(programs::table.find(id)).execute(conn)?;
+        tombstones::record(conn, Collection::Programs, id, now)
+    }
 }
