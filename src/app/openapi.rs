@@ -511,7 +511,7 @@ fn document_record_endpoints(openapi: &mut utoipa::openapi::OpenApi, resource: &
                 list,
                 "200",
                 &format!("A page of {plural}."),
-                [("Link", "RFC 8288 links to the `next` and `prev` pages, where they exist.".to_owned())],
+                &[("Link", "RFC 8288 links to the `next` and `prev` pages, where they exist.".to_owned())],
             );
         }
         if let Some(create) = collection.post.as_mut() {
@@ -520,7 +520,7 @@ fn document_record_endpoints(openapi: &mut utoipa::openapi::OpenApi, resource: &
                 "Makes the create safe to retry: a repeat with the same key and body (members in any order) from the same token (not a later token given the same name) within 24 hours gets the original response and creates nothing; the same key with another body is a 422, and a repeat while the first is still in flight a 409. 1 to 255 visible ASCII characters, e.g. a UUID.",
                 ObjectBuilder::new(),
             ));
-            describe_answer(create, "201", &format!("The created {noun}."), [
+            describe_answer(create, "201", &format!("The created {noun}."), &[
                 ("Location", format!("The URL of the new {noun}.")),
                 ("Idempotent-Replayed", "`true` when this is the stored response to an earlier request with the same `Idempotency-Key`.".to_owned()),
                 ("ETag", format!("Strong entity tag of the new {noun}.")),
@@ -552,32 +552,27 @@ fn document_record_endpoints(openapi: &mut utoipa::openapi::OpenApi, resource: &
         }
     }
     if let Some(get) = record.get.as_mut() {
-        describe_answer(get, "200", &format!("The {noun}."), []);
+        describe_answer(get, "200", &format!("The {noun}."), &[]);
     }
     if let Some(update) = record.patch.as_mut() {
         describe_answer(
             update,
             "200",
             &format!("The {noun} after the patch."),
-            [("ETag", format!("Strong entity tag of the {noun} after the patch."))],
+            &[("ETag", format!("Strong entity tag of the {noun} after the patch."))],
         );
     }
     if let Some(delete) = record.delete.as_mut() {
-        describe_answer(delete, "204", &format!("The {noun} is deleted."), []);
+        describe_answer(delete, "204", &format!("The {noun} is deleted."), &[]);
     }
 }
 
 /// Gives the answer `status` of `operation` its description and headers.
-fn describe_answer<const N: usize>(
-    operation: &mut Operation,
-    status: &str,
-    description: &str,
-    headers: [(&str, String); N],
-) {
+fn describe_answer(operation: &mut Operation, status: &str, description: &str, headers: &[(&str, String)]) {
     if let Some(RefOr::T(answer)) = operation.responses.responses.get_mut(status) {
         description.clone_into(&mut answer.description);
         for (name, text) in headers {
-            answer.headers.insert(name.to_owned(), string_header(&text));
+            answer.headers.insert((*name).to_owned(), string_header(text));
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::domain::events::calendar::CalendarEvent;
 use crate::domain::events::model::{EventChanges, EventRow};
 use crate::domain::initiatives;
 use crate::domain::programs;
-use crate::domain::record_store::RecordStore;
+use crate::domain::record_store::{QueryPairs, RecordStore};
 use crate::domain::tombstones;
 
 const RESOURCE: &str = "event";
@@ -131,7 +131,7 @@ impl RecordStore for Events {
     const KIND: &'static str = RESOURCE;
     const COLLECTION: Collection = Collection::Events;
 
-    fn query(request: &HttpRequest) -> Result<(EventQuery, Vec<(String, String)>), AppError> {
+    fn query(request: &HttpRequest) -> Result<(EventQuery, QueryPairs), AppError> {
         EventQuery::from_request(request)
     }
 
@@ -228,6 +228,6 @@ impl RecordStore for Events {
         let current = Self::get(conn, id)?;
         precondition(&current)?;
         diesel::delete(events::table.find(id)).execute(conn)?;
-        tombstones::record(conn, Collection::Events, id, now)
+        tombstones::record(conn, Self::COLLECTION, id, now)
     }
 }

@@ -12,7 +12,7 @@ use crate::db::{self, Backend, Conn};
 use crate::domain::collection::Collection;
 use crate::domain::initiatives::api::{Initiative, InitiativePatch, InitiativeQuery, InitiativeSort, NewInitiative};
 use crate::domain::initiatives::model::{InitiativeChanges, InitiativeRow};
-use crate::domain::record_store::RecordStore;
+use crate::domain::record_store::{QueryPairs, RecordStore};
 use crate::domain::slugs;
 use crate::domain::tombstones;
 
@@ -93,7 +93,7 @@ impl RecordStore for Initiatives {
     const KIND: &'static str = RESOURCE;
     const COLLECTION: Collection = Collection::Initiatives;
 
-    fn query(request: &HttpRequest) -> Result<(InitiativeQuery, Vec<(String, String)>), AppError> {
+    fn query(request: &HttpRequest) -> Result<(InitiativeQuery, QueryPairs), AppError> {
         InitiativeQuery::from_request(request)
     }
 
@@ -210,6 +210,6 @@ impl RecordStore for Initiatives {
             return Err(AppError::StillReferenced { resource: RESOURCE, events, metrics: Some(metrics) });
         }
         diesel::delete(initiatives::table.find(id)).execute(conn)?;
-        tombstones::record(conn, Collection::Initiatives, id, now)
+        tombstones::record(conn, Self::COLLECTION, id, now)
     }
 }

@@ -12,7 +12,7 @@ use crate::db::{self, Backend, Conn};
 use crate::domain::collection::Collection;
 use crate::domain::metrics::api::{Metric, MetricPatch, MetricQuery, MetricSort, NewMetric};
 use crate::domain::metrics::model::{MetricChanges, MetricRow};
-use crate::domain::record_store::RecordStore;
+use crate::domain::record_store::{QueryPairs, RecordStore};
 use crate::domain::slugs;
 use crate::domain::tombstones;
 
@@ -103,7 +103,7 @@ impl RecordStore for Metrics {
     const KIND: &'static str = RESOURCE;
     const COLLECTION: Collection = Collection::Metrics;
 
-    fn query(request: &HttpRequest) -> Result<(MetricQuery, Vec<(String, String)>), AppError> {
+    fn query(request: &HttpRequest) -> Result<(MetricQuery, QueryPairs), AppError> {
         MetricQuery::from_request(request)
     }
 
@@ -213,6 +213,6 @@ impl RecordStore for Metrics {
         let current = Self::get(conn, id)?;
         precondition(&current)?;
         diesel::delete(metrics::table.find(id)).execute(conn)?;
-        tombstones::record(conn, Collection::Metrics, id, now)
+        tombstones::record(conn, Self::COLLECTION, id, now)
     }
 }

@@ -12,7 +12,7 @@ use crate::db::{self, Backend, Conn};
 use crate::domain::collection::Collection;
 use crate::domain::programs::api::{NewProgram, Program, ProgramPatch, ProgramQuery, ProgramSort};
 use crate::domain::programs::model::{ProgramChanges, ProgramRow};
-use crate::domain::record_store::RecordStore;
+use crate::domain::record_store::{QueryPairs, RecordStore};
 use crate::domain::slugs;
 use crate::domain::tombstones;
 
@@ -128,7 +128,7 @@ impl RecordStore for Programs {
     const KIND: &'static str = RESOURCE;
     const COLLECTION: Collection = Collection::Programs;
 
-    fn query(request: &HttpRequest) -> Result<(ProgramQuery, Vec<(String, String)>), AppError> {
+    fn query(request: &HttpRequest) -> Result<(ProgramQuery, QueryPairs), AppError> {
         ProgramQuery::from_request(request)
     }
 
@@ -240,6 +240,6 @@ impl RecordStore for Programs {
             return Err(AppError::StillReferenced { resource: RESOURCE, events: referencing, metrics: None });
         }
         diesel::delete(programs::table.find(id)).execute(conn)?;
-        tombstones::record(conn, Collection::Programs, id, now)
+        tombstones::record(conn, Self::COLLECTION, id, now)
     }
 }
