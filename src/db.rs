@@ -14,13 +14,13 @@ use actix_web::web;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{CustomizeConnection, Pool};
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::base::clock::Micros;
-use crate::base::error::{AppError, ProblemCode};
+use crate::base::error::AppError;
 
 mod budget;
+pub mod conn;
 pub mod copy;
 pub mod generation;
 pub mod readiness;
@@ -31,17 +31,12 @@ use budget::Budget;
 pub use budget::within_budget;
 pub use search::{TRIGRAM, contains_pattern, has_full_text_index, matches, phrase, search_text};
 
+pub use conn::{
+    BUDGET_EXCEEDED, Backend, Conn, Location, QUERY_BUDGET, is_foreign_key_violation, is_unique_violation,
+    write_transaction,
+};
 use generation::WriteGeneration;
 
-/// A connection to either backend. Queries written once on Diesel's query builder run on both;
-/// what differs (transactions, search, the clock's lock, backup) is decided here, by variant.
-#[derive(diesel::MultiConnection)]
-pub enum Conn {
-    Postgres(PgConnection),
-    Sqlite(SqliteConnection),
-}
-
-pub type Backend = MultiBackend;
 /// The read pool, and how many lost connections it has found: a connection not tested since the
 /// last one was found is tested before it is used (`Reads::get`).
 #[derive(Clone)]
@@ -93,67 +88,6 @@ impl Reads {
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-/// Runs `$body` with `$c` bound to the connection inside `$conn`, whichever backend it is: the
-/// same query-builder code compiled once per backend. For the statements Diesel's multi-backend
-/// type cannot express (`RETURNING` a whole row), and for the hottest lookups (a record by id, its
-/// version, a token): through the multi-backend connection every execution builds its SQL text
-/// again (a sixth of the CPU of `mixed` in a profile), while each backend's own connection finds
-/// the prepared statement by the query's type.
-#[macro_export]
-macro_rules! on_backend {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            $crate::db::Conn::Postgres($c) => $body,
-            $crate::db::Conn::Sqlite($c) => $body,
-        }
-    };
-}
-
-/// Where the data lives, as `DATABASE_URL` names it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Location {
-    /// A SQLite database file (created if missing).
-    Sqlite(String),
-    /// A PostgreSQL connection URL (`postgres://` or `postgresql://`).
-    Postgres(String),
-}
-
-impl Location {
-    /// A new connection, outside any pool (the command line's copy, tests).
-    pub fn connect(&self) -> ConnectionResult<Conn> {
-        match self {
-            Location::Sqlite(path) => SqliteConnection::establish(path).map(Conn::Sqlite),
-            Location::Postgres(url) => PgConnection::establish(url).map(Conn::Postgres),
-        }
-    }
-
-    /// How the location is shown in messages: a PostgreSQL URL without its password.
-    pub fn display(&self) -> String {
-        match self {
-            Location::Sqlite(path) => path.clone(),
-            Location::Postgres(url) => redact_password(url),
-        }
-    }
-
-    pub fn is_postgres(&self) -> bool {
-        matches!(self, Location::Postgres(_))
-    }
-}
-
-/// `postgres://user:secret@host/db` as `postgres://user:***@host/db`. A URL that does not parse
-/// (the configuration refuses those) is not shown at all.
-fn redact_password(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) => {
-            if parsed.password().is_some() {
-                let _ = parsed.set_password(Some("***"));
-            }
-            parsed.to_string()
-        }
-        Err(_) => "postgres://…".to_owned(),
-    }
-}
-
 /// The pool's connection factory: the variant `Location` names, never a guess from the string
 /// (a SQLite file may be called anything, a libpq keyword string included).
 #[derive(Debug)]
@@ -192,37 +126,6 @@ pub struct Pooled {
     lost: bool,
     /// The count of losses when this connection was last tested, or made.
     tested_at: u64,
-}
-
-impl Conn {
-    pub fn is_postgres(&self) -> bool {
-        matches!(self, Conn::Postgres(_))
-    }
-}
-
-/// Runs `work` in a write transaction: `BEGIN IMMEDIATE` on SQLite (a deferred transaction that
-/// reads and then writes gets SQLITE_BUSY at once when another writer got there first, whatever
-/// busy_timeout says), a plain `BEGIN` on PostgreSQL, whose writers serialise on the write
-/// clock's row instead (`writer::WriteClock::claim`). Nested `transaction` calls are savepoints.
-pub fn write_transaction<T, E>(conn: &mut Conn, work: impl FnOnce(&mut Conn) -> Result<T, E>) -> Result<T, E>
-where
-    E: From<DieselError>,
-{
-    use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    match conn {
-        Conn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        Conn::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
-    }
-    match work(conn) {
-        Ok(value) => {
-            <Conn as Connection>::TransactionManager::commit_transaction(conn)?;
-            Ok(value)
-        }
-        Err(error) => {
-            <Conn as Connection>::TransactionManager::rollback_transaction(conn)?;
-            Err(error)
-        }
-    }
 }
 
 /// Connections for reads on SQLite unless `DATABASE_POOL_SIZE` says otherwise. Two workers keep
@@ -278,8 +181,6 @@ fn configure(conn: &mut Conn) -> QueryResult<()> {
     ))
 }
 
-/// How much database time one costly query (a search, a calendar) may take before it is stopped.
-pub const QUERY_BUDGET: Duration = Duration::from_secs(2);
 /// How long a costly query waits for one of the connections costly queries may use.
 const COSTLY_WAIT: Duration = Duration::from_secs(2);
 /// How many costly queries may run at once: at most half the read connections and at most half
@@ -289,8 +190,6 @@ fn costly_permits(read_pool_size: u32) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     (cores / 2).min(read_pool_size as usize / 2).max(1)
 }
-/// The error text a query stopped at its budget fails with; recognised in `error.rs`.
-pub const BUDGET_EXCEEDED: &str = "rush-api: the query ran past its budget";
 
 /// The database handle shared by every request: a read pool, and the queue of the one writer
 /// thread (SQLite has one writer at a time; a queue is cheaper than contending on the lock, and
@@ -530,17 +429,6 @@ impl Db {
     }
 }
 
-/// Whether a write failed on a UNIQUE constraint (the backstop behind the in-transaction checks;
-/// SQLite does not tell Diesel which constraint).
-pub fn is_unique_violation(error: &DieselError) -> bool {
-    matches!(error, DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
-}
-
-/// Whether a write failed on a FOREIGN KEY constraint.
-pub fn is_foreign_key_violation(error: &DieselError) -> bool {
-    matches!(error, DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _))
-}
-
 impl Db {
     /// Writes a consistent copy of the database to `target` and checks the copy's integrity.
     /// `VACUUM INTO` reads one snapshot, so writers carry on meanwhile. `target` must be absent
@@ -618,51 +506,6 @@ pub fn ever_assigned_ids(conn: &mut Conn, tables: &[&str]) -> Result<bool, AppEr
         }
     }
     Ok(false)
-}
-
-// The database layer says what its errors mean to a client: which are transient, which are a
-// costly query stopped at its budget.
-impl AppError {
-    /// The database is held by someone else for longer than a request waits.
-    pub fn busy() -> Self {
-        AppError::client(ProblemCode::NotReady, "The database is busy right now; retry in a moment.")
-    }
-}
-
-impl From<diesel::result::Error> for AppError {
-    fn from(error: diesel::result::Error) -> Self {
-        // SQLite's BUSY/LOCKED after busy_timeout: a transient condition, not a bug.
-        let message = match &error {
-            diesel::result::Error::DatabaseError(_, info) => info.message(),
-            _ => "",
-        };
-        // SQLite's budget function, or PostgreSQL's statement_timeout set for a costly read.
-        if message.contains(BUDGET_EXCEEDED) || message.contains("canceling statement due to statement timeout") {
-            return AppError::client(
-                ProblemCode::QueryTooCostly,
-                format!(
-                    "The query ran past its budget of {} seconds of database time and was stopped; narrow it (a longer or rarer q, a smaller window) or retry later.",
-                    QUERY_BUDGET.as_secs()
-                ),
-            );
-        }
-        // PostgreSQL: a connection lost or refused mid-request is as transient.
-        let busy = message.contains("database is locked")
-            || message.contains("database is busy")
-            || message.contains("canceling statement due to lock timeout")
-            || matches!(
-                error,
-                diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::ClosedConnection, _)
-            );
-        if busy { AppError::busy() } else { AppError::Internal(Box::new(error)) }
-    }
-}
-
-impl From<diesel::r2d2::PoolError> for AppError {
-    fn from(error: diesel::r2d2::PoolError) -> Self {
-        log::warn!("no database connection became free in time: {error}");
-        AppError::busy()
-    }
 }
 
 #[cfg(test)]

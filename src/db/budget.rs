@@ -6,7 +6,7 @@ use std::time::Duration;
 use diesel::SqliteConnection;
 use diesel::sqlite::Sqlite as Backend;
 
-use crate::db::BUDGET_EXCEEDED;
+use crate::db::conn::BUDGET_EXCEEDED;
 
 diesel::define_sql_function! {
     /// True while the running query is within its budget; past it, an error that stops the query.

@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
 use crate::base::error::{AppError, ProblemCode};
-use crate::db::{Conn, Location, write_transaction};
+use crate::db::conn::{Conn, Location, write_transaction};
 
 /// The tables that are not resources, after the resources (which reference each other in the
 /// order of `RESOURCES`), in an order where every table comes after those it references.

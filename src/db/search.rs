@@ -4,7 +4,7 @@
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
-use crate::db::Conn;
+use crate::db::conn::Conn;
 
 /// Applies the changes the triggers queued in `search_queue` (migration 4) to the full-text
 /// indexes, inside the caller's transaction: for each changed record, the text the index held

@@ -10,9 +10,9 @@ use diesel::prelude::*;
 use crate::base::clock::{self, Micros};
 use crate::base::error::{AppError, ProblemCode};
 use crate::base::schema::service_state;
+use crate::db::conn::{self, Conn};
 use crate::db::generation::WriteGeneration;
 use crate::db::search::sync_search;
-use crate::db::{self, Conn};
 
 /// The most writes committed together in one transaction (one fsync).
 const MAX_BATCH: usize = 64;
@@ -294,7 +294,7 @@ pub(super) fn write_loop(
 /// write keeps its outcome (its error). `Err`: the transaction itself failed.
 fn commit_together(conn: &mut Conn, clock: &WriteClock, batch: &mut [Box<dyn Job>]) -> Result<Option<usize>, AppError> {
     let mut failed = None;
-    let outcome = db::write_transaction(conn, |conn| -> Result<(), AppError> {
+    let outcome = conn::write_transaction(conn, |conn| -> Result<(), AppError> {
         clock.claim(conn)?;
         for (index, job) in batch.iter_mut().enumerate() {
             if !job.run(conn, clock.next()) {
@@ -321,7 +321,7 @@ fn commit_together(conn: &mut Conn, clock: &WriteClock, batch: &mut [Box<dyn Job
 
 /// Runs every write of `batch` again, each in its own savepoint, in one transaction.
 fn commit_apart(conn: &mut Conn, clock: &WriteClock, batch: &mut [Box<dyn Job>]) -> Result<(), AppError> {
-    db::write_transaction(conn, |conn| -> Result<(), AppError> {
+    conn::write_transaction(conn, |conn| -> Result<(), AppError> {
         clock.claim(conn)?;
         for job in batch.iter_mut() {
             job.forget();

@@ -3,6 +3,7 @@
 
 #![allow(clippy::expect_used, reason = "setup says what failed with expect(); a panic fails the test")]
 
+mod architecture;
 mod boundaries;
 mod calendar;
 mod cli;
