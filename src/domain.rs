@@ -20,6 +20,8 @@ pub mod metrics;
 pub mod programs;
 /// What the shared record endpoints need of a resource.
 pub mod record_store;
+/// Related records embedded by `include`.
+pub mod relations;
 /// The table of resources that shared code reads.
 pub mod resources;
 /// schema.org JSON-LD for public pages.

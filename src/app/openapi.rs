@@ -4,15 +4,16 @@ use serde_json::json;
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn, ParameterStyle};
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
 use crate::base::error::{AppError, FieldError, PROBLEM_JSON, Problem, ProblemCode};
 use crate::base::wire::WireEnum;
+use crate::domain::relations::Cardinality;
 use crate::domain::resources::{RESOURCES, Resource};
 use crate::endpoints;
 use crate::endpoints::{deletions, health, problems};
@@ -100,6 +101,7 @@ impl Modify for Contract {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for resource in RESOURCES {
             document_record_endpoints(openapi, resource);
+            document_relations(openapi, resource);
         }
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
@@ -565,6 +567,99 @@ fn document_record_endpoints(openapi: &mut utoipa::openapi::OpenApi, resource: &
     if let Some(delete) = record.delete.as_mut() {
         describe_answer(delete, "204", &format!("The {noun} is deleted."), &[]);
     }
+}
+
+/// `include` on the resource's two reads, and each relation as an optional property of its record
+/// schema (`domain::relations`): the related record, nullable, or a `{data, total}` page.
+fn document_relations(openapi: &mut utoipa::openapi::OpenApi, resource: &Resource) {
+    if resource.relations.is_empty() {
+        return;
+    }
+    let names: Vec<&str> = resource.relations.iter().map(|relation| relation.name).collect();
+    let listed = names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
+    let include = ParameterBuilder::new()
+        .name("include")
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(format!(
+            "Related records to embed, comma-separated, each at most once: {listed}. One level only; anything else is a 422 naming `include`. Without it the representation has none of these properties."
+        )))
+        .style(Some(ParameterStyle::Form))
+        .explode(Some(false))
+        .schema(Some(
+            ArrayBuilder::new()
+                .items(ObjectBuilder::new().schema_type(Type::String).enum_values(Some(names)))
+                .min_items(Some(1))
+                .unique_items(true),
+        ))
+        .build();
+    let record_path = format!("{}/{{id}}", resource.path);
+    for path in [resource.path, record_path.as_str()] {
+        if let Some(get) = openapi.paths.paths.get_mut(path).and_then(|item| item.get.as_mut()) {
+            get.parameters.get_or_insert_with(Vec::new).push(include.clone());
+        }
+    }
+    let components = openapi.components.get_or_insert_with(Default::default);
+    for relation in resource.relations {
+        let target = crate::domain::resources::of(relation.target).ok();
+        let Some(target) = target else { continue };
+        let target_schema = schema_name(target.noun);
+        let property: RefOr<Schema> = match relation.cardinality {
+            Cardinality::ToOne => OneOfBuilder::new()
+                .item(Ref::from_schema_name(&target_schema))
+                .item(ObjectBuilder::new().schema_type(Type::Null))
+                .description(Some(format!(
+                    "With `include={name}`: the {target} that `{field}` names, exactly as `GET {path}/{{id}}` gives it; null when `{field}` is null. Absent without it.",
+                    name = relation.name,
+                    target = target.noun,
+                    field = relation.field,
+                    path = target.path,
+                )))
+                .into(),
+            Cardinality::ToMany => {
+                let page = format!("Included{}", schema_name(target.collection.as_str()));
+                let first = crate::domain::relations::FIRST_RELATED;
+                components.schemas.insert(
+                    page.clone(),
+                    ObjectBuilder::new()
+                        .description(Some(format!(
+                            "The first {first} {plural} of a record, in the default order of `GET {path}`, and how many there are.",
+                            plural = target.collection.as_str(),
+                            path = target.path,
+                        )))
+                        .property("data", ArrayBuilder::new().items(Ref::from_schema_name(&target_schema)))
+                        .property(
+                            "total",
+                            ObjectBuilder::new()
+                                .schema_type(Type::Integer)
+                                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                                .minimum(Some(0))
+                                .description(Some(format!("How many {} reference the record.", target.collection.as_str()))),
+                        )
+                        .required("data")
+                        .required("total")
+                        .into(),
+                );
+                let mut reference = Ref::from_schema_name(&page);
+                reference.description = format!(
+                    "With `include={name}`: the first {first} of `GET {path}?{field}=<id>&limit={first}`, in that list's order, and their total. Absent without it.",
+                    name = relation.name,
+                    path = target.path,
+                    field = relation.field,
+                );
+                RefOr::Ref(reference)
+            }
+        };
+        if let Some(RefOr::T(Schema::Object(record))) = components.schemas.get_mut(&schema_name(resource.noun)) {
+            record.properties.insert(relation.name.to_owned(), property);
+        }
+    }
+}
+
+/// A record's schema name from its noun or collection: `event` is `Event`.
+fn schema_name(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// Gives the answer `status` of `operation` its description and headers.

@@ -2,7 +2,6 @@
 //! reads, and the store calls behind list, get, create, update and delete. Each resource
 //! implements it once, in its store; everything else about a record endpoint is written once.
 
-use actix_web::HttpRequest;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -10,9 +9,7 @@ use crate::base::clock::Micros;
 use crate::base::error::AppError;
 use crate::db::Conn;
 use crate::domain::collection::Collection;
-
-/// A query string's parameters in order, for the `Link` header.
-pub type QueryPairs = Vec<(String, String)>;
+use crate::http::query::QueryParams;
 
 pub trait RecordStore: 'static {
     /// The record as `GET` gives it.
@@ -29,8 +26,8 @@ pub trait RecordStore: 'static {
     /// The singular noun that problems and the ETag cache use ("initiative").
     const KIND: &'static str;
 
-    /// Reads the query string; also returns its parameters for the `Link` header.
-    fn query(request: &HttpRequest) -> Result<(Self::Query, QueryPairs), AppError>;
+    /// Takes the list's own parameters (filters, sorts, paging) from the query string.
+    fn query(params: &mut QueryParams) -> Self::Query;
     /// The page the query asks for: `(limit, offset)`.
     fn window(query: &Self::Query) -> (i64, i64);
     /// Whether the query matches every record (only paging and sorting given).
@@ -43,6 +40,8 @@ pub trait RecordStore: 'static {
     /// The version (`updated_at`) of record `id`, without loading it; 404 when there is none.
     fn version(conn: &mut Conn, id: i64) -> Result<Micros, AppError>;
     fn get(conn: &mut Conn, id: i64) -> Result<Self::Record, AppError>;
+    /// The records with these ids, in one query; ids without a record are left out.
+    fn get_many(conn: &mut Conn, ids: &[i64]) -> Result<Vec<Self::Record>, AppError>;
     /// The record's id and version (`updated_at`).
     fn identity(record: &Self::Record) -> (i64, &str);
 
@@ -66,4 +65,18 @@ pub trait RecordStore: 'static {
         now: Micros,
         precondition: impl FnOnce(&Self::Record) -> Result<(), AppError>,
     ) -> Result<(), AppError>;
+}
+
+/// A store whose records reference records of other resources, and so can be listed per
+/// referenced record (a to-many relation of `domain::relations`).
+pub trait Referencing: RecordStore {
+    /// For each of `parents`, the first `first` records whose reference `field` names it, in the
+    /// order of the store's own list without `sort`, as `(parent, record, how many name the
+    /// parent)`: grouped by parent, in one query whatever the number of parents.
+    fn first_of_each(
+        conn: &mut Conn,
+        field: &'static str,
+        parents: &[i64],
+        first: i64,
+    ) -> Result<Vec<(i64, Self::Record, i64)>, AppError>;
 }

@@ -12,6 +12,7 @@ use crate::domain::events;
 use crate::domain::initiatives;
 use crate::domain::metrics;
 use crate::domain::programs;
+use crate::domain::relations::{Cardinality, Relation, to_many, to_one};
 
 /// One collection and the facts about it that shared code needs.
 pub struct Resource {
@@ -29,6 +30,8 @@ pub struct Resource {
     /// Creates one record of the bundled dataset, given as the API's create body (references by
     /// slug where the dataset names them so).
     pub load_bundled: fn(&mut Conn, Value, Micros) -> Result<(), AppError>,
+    /// What `include` can embed in its records, in the order it adds them.
+    pub relations: &'static [Relation],
 }
 
 /// Every resource, in the order the bundled dataset is loaded (referenced before referencing).
@@ -41,6 +44,13 @@ pub const RESOURCES: &[Resource] = &[
         write_conflicts: &[ProblemCode::SlugTaken, ProblemCode::NrmpCodeTaken],
         referenced: true,
         load_bundled: programs::store::load_bundled,
+        relations: &[Relation {
+            name: "events",
+            cardinality: Cardinality::ToMany,
+            target: Collection::Events,
+            field: "program_id",
+            load: to_many::<events::store::Events>,
+        }],
     },
     Resource {
         collection: Collection::Initiatives,
@@ -50,6 +60,22 @@ pub const RESOURCES: &[Resource] = &[
         write_conflicts: &[ProblemCode::SlugTaken],
         referenced: true,
         load_bundled: initiatives::store::load_bundled,
+        relations: &[
+            Relation {
+                name: "events",
+                cardinality: Cardinality::ToMany,
+                target: Collection::Events,
+                field: "initiative_id",
+                load: to_many::<events::store::Events>,
+            },
+            Relation {
+                name: "metrics",
+                cardinality: Cardinality::ToMany,
+                target: Collection::Metrics,
+                field: "initiative_id",
+                load: to_many::<metrics::store::Metrics>,
+            },
+        ],
     },
     Resource {
         collection: Collection::Events,
@@ -59,6 +85,22 @@ pub const RESOURCES: &[Resource] = &[
         write_conflicts: &[],
         referenced: false,
         load_bundled: events::store::load_bundled,
+        relations: &[
+            Relation {
+                name: "initiative",
+                cardinality: Cardinality::ToOne,
+                target: Collection::Initiatives,
+                field: "initiative_id",
+                load: to_one::<initiatives::store::Initiatives>,
+            },
+            Relation {
+                name: "program",
+                cardinality: Cardinality::ToOne,
+                target: Collection::Programs,
+                field: "program_id",
+                load: to_one::<programs::store::Programs>,
+            },
+        ],
     },
     Resource {
         collection: Collection::Metrics,
@@ -68,12 +110,27 @@ pub const RESOURCES: &[Resource] = &[
         write_conflicts: &[ProblemCode::SlugTaken],
         referenced: false,
         load_bundled: metrics::store::load_bundled,
+        relations: &[Relation {
+            name: "initiative",
+            cardinality: Cardinality::ToOne,
+            target: Collection::Initiatives,
+            field: "initiative_id",
+            load: to_one::<initiatives::store::Initiatives>,
+        }],
     },
 ];
 
 /// Every resource's table, in the order of `RESOURCES`.
 pub fn tables() -> Vec<&'static str> {
     RESOURCES.iter().map(|resource| resource.table).collect()
+}
+
+/// The row of `collection`.
+pub fn of(collection: Collection) -> Result<&'static Resource, AppError> {
+    RESOURCES
+        .iter()
+        .find(|resource| resource.collection == collection)
+        .ok_or_else(|| AppError::internal(format!("{collection:?} has no row in RESOURCES")))
 }
 
 /// The resource whose collection or records `path` addresses.

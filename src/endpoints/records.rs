@@ -11,12 +11,16 @@ use crate::base::clock::Micros;
 use crate::base::error::AppError;
 use crate::base::wire::WireEnum;
 use crate::db::Conn;
+use crate::domain::collection::Collection;
 use crate::domain::idempotency::{self, Idempotent};
 use crate::domain::record_store::RecordStore;
+use crate::domain::relations::{self, Relation};
+use crate::domain::resources;
 use crate::endpoints::state::AppState;
 use crate::http::auth::Caller;
 use crate::http::body::JsonBody;
 use crate::http::conditional::{self, IfMatch};
+use crate::http::query::QueryParams;
 use crate::http::respond::Representation;
 use crate::http::{RecordId, no_query, rendered, require_match, respond};
 
@@ -117,24 +121,50 @@ where
     Ok(page.respond(request))
 }
 
-/// `GET <collection>`: a page of records, filtered and sorted as the query asks.
+/// `GET <collection>`: a page of records, filtered and sorted as the query asks, with the
+/// relations `include` names.
 pub async fn list<S: RecordStore>(state: &AppState, request: &HttpRequest) -> Result<HttpResponse, AppError> {
-    let (query, pairs) = S::query(request)?;
+    let mut params = QueryParams::from_request(request)?;
+    let include = read_include(&mut params, S::COLLECTION)?;
+    let query = S::query(&mut params);
+    let pairs = params.finish()?;
     let window = S::window(&query);
     let whole_table = S::is_unfiltered(&query).then_some(S::COLLECTION.as_str());
     let counting = query.clone();
     let count = move |conn: &mut Conn| S::count(conn, &counting);
-    list_page(state, request, &pairs, window, whole_table, count, move |conn| S::page(conn, &query)).await
+    if include.is_empty() {
+        return list_page(state, request, &pairs, window, whole_table, count, move |conn| S::page(conn, &query)).await;
+    }
+    let page = move |conn: &mut Conn| {
+        let records = S::page(conn, &query)?;
+        relations::embed(conn, &include, &records)
+    };
+    list_page(state, request, &pairs, window, whole_table, count, page).await
 }
 
-/// `GET <collection>/{id}`: one record with a strong ETag, or a `304` for a current copy.
+/// `GET <collection>/{id}`: one record with a strong ETag, or a `304` for a current copy. With
+/// `include`, the ETag is the embedded representation's own: it changes with any embedded
+/// record, so the shortcut by the record's version does not apply.
 pub async fn get<S: RecordStore>(
     state: &AppState,
     id: RecordId,
     request: &HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    no_query(request)?;
+    let mut params = QueryParams::from_request(request)?;
+    let include = read_include(&mut params, S::COLLECTION)?;
+    params.finish()?;
     let id = id.of(S::KIND)?;
+    if !include.is_empty() {
+        let embedded = state
+            .db
+            .read(move |conn| {
+                let record = S::get(conn, id)?;
+                relations::embed(conn, &include, std::slice::from_ref(&record))
+            })
+            .await?;
+        let record = embedded.first().ok_or_else(|| AppError::internal("embedding lost the record"))?;
+        return Ok(Representation::of(record)?.read(request));
+    }
     if let Some(response) =
         not_modified_by_version(state, request, S::KIND, id, move |conn| S::version(conn, id)).await?
     {
@@ -146,6 +176,13 @@ pub async fn get<S: RecordStore>(
     let (id, version) = S::identity(&record);
     state.caches.etags.remember(S::KIND, id, version, &representation.etag, generation);
     Ok(representation.read(request))
+}
+
+/// The relations the query's `include` names (none without it); an invalid `include` is
+/// reported by `QueryParams::finish`.
+fn read_include(params: &mut QueryParams, collection: Collection) -> Result<Vec<&'static Relation>, AppError> {
+    let relations = resources::of(collection)?.relations;
+    Ok(params.get("include", relations::parse_include(relations, collection)).unwrap_or_default())
 }
 
 /// `POST <collection>`: creates a record, once per `Idempotency-Key`.

@@ -458,12 +458,12 @@ impl EventQuery {
             && list.updated_since.is_none()
     }
 
-    /// Reads the query string; also returns its parameters for the `Link` header.
-    pub fn from_request(request: &HttpRequest) -> Result<(EventQuery, Vec<(String, String)>), AppError> {
-        let mut params = QueryParams::from_request(request)?;
+    /// Takes the list's parameters from the query string; `QueryParams::finish` then reports any
+    /// other parameter as unknown.
+    pub fn from_params(params: &mut QueryParams) -> EventQuery {
         let list = params.list_params(EventSort::StartsAt);
-        let query = EventQuery::with_filters(&mut params, list);
-        Ok((query, params.finish()?))
+        let query = EventQuery::with_filters(params, list);
+        query
     }
 
     /// The query of the calendar feed: the list's filters, without paging or sorting, bounded by

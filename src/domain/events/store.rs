@@ -1,7 +1,8 @@
 //! Event queries. No HTTP here: callers pass a connection, inside a transaction for writes.
 
-use actix_web::HttpRequest;
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool};
 use serde_json::Value;
 
 use crate::base::clock::Micros;
@@ -15,8 +16,10 @@ use crate::domain::events::calendar::CalendarEvent;
 use crate::domain::events::model::{EventChanges, EventRow};
 use crate::domain::initiatives;
 use crate::domain::programs;
-use crate::domain::record_store::{QueryPairs, RecordStore};
+use crate::domain::record_store::{RecordStore, Referencing};
+use crate::domain::relations;
 use crate::domain::tombstones;
+use crate::http::query::QueryParams;
 
 const RESOURCE: &str = "event";
 
@@ -131,8 +134,8 @@ impl RecordStore for Events {
     const KIND: &'static str = RESOURCE;
     const COLLECTION: Collection = Collection::Events;
 
-    fn query(request: &HttpRequest) -> Result<(EventQuery, QueryPairs), AppError> {
-        EventQuery::from_request(request)
+    fn query(params: &mut QueryParams) -> EventQuery {
+        EventQuery::from_params(params)
     }
 
     fn window(query: &EventQuery) -> (i64, i64) {
@@ -196,6 +199,12 @@ impl RecordStore for Events {
         find_row(conn, id)?.into_event()
     }
 
+    fn get_many(conn: &mut Conn, ids: &[i64]) -> Result<Vec<Event>, AppError> {
+        let rows: Vec<EventRow> =
+            events::table.filter(events::id.eq_any(ids)).select(EventRow::as_select()).load(conn)?;
+        rows.into_iter().map(EventRow::into_event).collect()
+    }
+
     fn update(
         conn: &mut Conn,
         id: i64,
@@ -229,5 +238,26 @@ impl RecordStore for Events {
         precondition(&current)?;
         diesel::delete(events::table.find(id)).execute(conn)?;
         tombstones::record(conn, Self::COLLECTION, id, now)
+    }
+}
+
+impl Referencing for Events {
+    /// The list's default order is `starts_at, id`: the same order here, ranked per parent by a window.
+    fn first_of_each(
+        conn: &mut Conn,
+        field: &'static str,
+        parents: &[i64],
+        first: i64,
+    ) -> Result<Vec<(i64, Event, i64)>, AppError> {
+        if !matches!(field, "initiative_id" | "program_id") {
+            return Err(AppError::internal(format!("{field} is not a reference field of events")));
+        }
+        let (ranked, parent, total) = relations::ranked_sql("events", field, "starts_at, id", parents, first);
+        let rows: Vec<(EventRow, i64, i64)> = events::table
+            .filter(sql::<Bool>(&ranked))
+            .select((EventRow::as_select(), sql::<BigInt>(&parent), sql::<BigInt>(&total)))
+            .order((events::starts_at.asc(), events::id.asc()))
+            .load(conn)?;
+        rows.into_iter().map(|(row, parent, total)| Ok((parent, row.into_event()?, total))).collect()
     }
 }

@@ -1,6 +1,5 @@
 //! Initiatives on the wire: what clients send and receive, and the rules their fields follow.
 
-use actix_web::HttpRequest;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -290,15 +289,15 @@ impl InitiativeQuery {
         category.is_none() && status.is_none() && q.is_none() && list.updated_since.is_none()
     }
 
-    /// Reads the query string; also returns its parameters for the `Link` header.
-    pub fn from_request(request: &HttpRequest) -> Result<(InitiativeQuery, Vec<(String, String)>), AppError> {
-        let mut params = QueryParams::from_request(request)?;
+    /// Takes the list's parameters from the query string; `QueryParams::finish` then reports any
+    /// other parameter as unknown.
+    pub fn from_params(params: &mut QueryParams) -> InitiativeQuery {
         let query = InitiativeQuery {
             category: params.get("category", query::one_of::<Category>),
             status: params.get("status", query::one_of::<InitiativeStatus>),
             q: params.search(),
             list: params.list_params(InitiativeSort::Name),
         };
-        Ok((query, params.finish()?))
+        query
     }
 }

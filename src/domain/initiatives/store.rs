@@ -1,6 +1,5 @@
 //! Initiative queries. No HTTP here: callers pass a connection, inside a transaction for writes.
 
-use actix_web::HttpRequest;
 use diesel::prelude::*;
 use serde_json::Value;
 
@@ -12,9 +11,10 @@ use crate::db::{self, Backend, Conn};
 use crate::domain::collection::Collection;
 use crate::domain::initiatives::api::{Initiative, InitiativePatch, InitiativeQuery, InitiativeSort, NewInitiative};
 use crate::domain::initiatives::model::{InitiativeChanges, InitiativeRow};
-use crate::domain::record_store::{QueryPairs, RecordStore};
+use crate::domain::record_store::RecordStore;
 use crate::domain::slugs;
 use crate::domain::tombstones;
+use crate::http::query::QueryParams;
 
 const RESOURCE: &str = "initiative";
 
@@ -93,8 +93,8 @@ impl RecordStore for Initiatives {
     const KIND: &'static str = RESOURCE;
     const COLLECTION: Collection = Collection::Initiatives;
 
-    fn query(request: &HttpRequest) -> Result<(InitiativeQuery, QueryPairs), AppError> {
-        InitiativeQuery::from_request(request)
+    fn query(params: &mut QueryParams) -> InitiativeQuery {
+        InitiativeQuery::from_params(params)
     }
 
     fn window(query: &InitiativeQuery) -> (i64, i64) {
@@ -155,6 +155,12 @@ impl RecordStore for Initiatives {
 
     fn get(conn: &mut Conn, id: i64) -> Result<Initiative, AppError> {
         find_row(conn, id)?.into_initiative()
+    }
+
+    fn get_many(conn: &mut Conn, ids: &[i64]) -> Result<Vec<Initiative>, AppError> {
+        let rows: Vec<InitiativeRow> =
+            initiatives::table.filter(initiatives::id.eq_any(ids)).select(InitiativeRow::as_select()).load(conn)?;
+        rows.into_iter().map(InitiativeRow::into_initiative).collect()
     }
 
     fn create(conn: &mut Conn, record: NewInitiative, now: Micros) -> Result<Initiative, AppError> {

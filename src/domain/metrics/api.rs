@@ -1,6 +1,5 @@
 //! Metrics on the wire: what clients send and receive, and the rules their fields follow.
 
-use actix_web::HttpRequest;
 use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 use utoipa::ToSchema;
@@ -351,15 +350,15 @@ impl MetricQuery {
         initiative_id.is_none() && unit.is_none() && q.is_none() && list.updated_since.is_none()
     }
 
-    /// Reads the query string; also returns its parameters for the `Link` header.
-    pub fn from_request(request: &HttpRequest) -> Result<(MetricQuery, Vec<(String, String)>), AppError> {
-        let mut params = QueryParams::from_request(request)?;
+    /// Takes the list's parameters from the query string; `QueryParams::finish` then reports any
+    /// other parameter as unknown.
+    pub fn from_params(params: &mut QueryParams) -> MetricQuery {
         let query = MetricQuery {
             initiative_id: params.get("initiative_id", query::integer(1, i64::MAX)),
             unit: params.get("unit", query::one_of::<Unit>),
             q: params.search(),
             list: params.list_params(MetricSort::DisplayOrder),
         };
-        Ok((query, params.finish()?))
+        query
     }
 }

@@ -1,7 +1,8 @@
 //! Metric queries. No HTTP here: callers pass a connection, inside a transaction for writes.
 
-use actix_web::HttpRequest;
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool};
 use serde_json::Value;
 
 use crate::base::clock::Micros;
@@ -12,9 +13,11 @@ use crate::db::{self, Backend, Conn};
 use crate::domain::collection::Collection;
 use crate::domain::metrics::api::{Metric, MetricPatch, MetricQuery, MetricSort, NewMetric};
 use crate::domain::metrics::model::{MetricChanges, MetricRow};
-use crate::domain::record_store::{QueryPairs, RecordStore};
+use crate::domain::record_store::{RecordStore, Referencing};
+use crate::domain::relations;
 use crate::domain::slugs;
 use crate::domain::tombstones;
+use crate::http::query::QueryParams;
 
 const RESOURCE: &str = "metric";
 
@@ -103,8 +106,8 @@ impl RecordStore for Metrics {
     const KIND: &'static str = RESOURCE;
     const COLLECTION: Collection = Collection::Metrics;
 
-    fn query(request: &HttpRequest) -> Result<(MetricQuery, QueryPairs), AppError> {
-        MetricQuery::from_request(request)
+    fn query(params: &mut QueryParams) -> MetricQuery {
+        MetricQuery::from_params(params)
     }
 
     fn window(query: &MetricQuery) -> (i64, i64) {
@@ -176,6 +179,12 @@ impl RecordStore for Metrics {
         find_row(conn, id)?.into_metric()
     }
 
+    fn get_many(conn: &mut Conn, ids: &[i64]) -> Result<Vec<Metric>, AppError> {
+        let rows: Vec<MetricRow> =
+            metrics::table.filter(metrics::id.eq_any(ids)).select(MetricRow::as_select()).load(conn)?;
+        rows.into_iter().map(MetricRow::into_metric).collect()
+    }
+
     fn update(
         conn: &mut Conn,
         id: i64,
@@ -214,5 +223,26 @@ impl RecordStore for Metrics {
         precondition(&current)?;
         diesel::delete(metrics::table.find(id)).execute(conn)?;
         tombstones::record(conn, Self::COLLECTION, id, now)
+    }
+}
+
+impl Referencing for Metrics {
+    /// The list's default order is `display_order, id`: the same order here, ranked per parent by a window.
+    fn first_of_each(
+        conn: &mut Conn,
+        field: &'static str,
+        parents: &[i64],
+        first: i64,
+    ) -> Result<Vec<(i64, Metric, i64)>, AppError> {
+        if !matches!(field, "initiative_id") {
+            return Err(AppError::internal(format!("{field} is not a reference field of metrics")));
+        }
+        let (ranked, parent, total) = relations::ranked_sql("metrics", field, "display_order, id", parents, first);
+        let rows: Vec<(MetricRow, i64, i64)> = metrics::table
+            .filter(sql::<Bool>(&ranked))
+            .select((MetricRow::as_select(), sql::<BigInt>(&parent), sql::<BigInt>(&total)))
+            .order((metrics::display_order.asc(), metrics::id.asc()))
+            .load(conn)?;
+        rows.into_iter().map(|(row, parent, total)| Ok((parent, row.into_metric()?, total))).collect()
     }
 }

@@ -1,6 +1,5 @@
 //! Programs on the wire: what clients send and receive, and the rules their fields follow.
 
-use actix_web::HttpRequest;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -465,9 +464,9 @@ impl ProgramQuery {
             && list.updated_since.is_none()
     }
 
-    /// Reads the query string; also returns its parameters for the `Link` header.
-    pub fn from_request(request: &HttpRequest) -> Result<(ProgramQuery, Vec<(String, String)>), AppError> {
-        let mut params = QueryParams::from_request(request)?;
+    /// Takes the list's parameters from the query string; `QueryParams::finish` then reports any
+    /// other parameter as unknown.
+    pub fn from_params(params: &mut QueryParams) -> ProgramQuery {
         let query = ProgramQuery {
             program_type: params.get("program_type", query::one_of::<ProgramType>),
             campus: params.get("campus", query::one_of::<Campus>),
@@ -483,6 +482,6 @@ impl ProgramQuery {
             q: params.search(),
             list: params.list_params(ProgramSort::Name),
         };
-        Ok((query, params.finish()?))
+        query
     }
 }

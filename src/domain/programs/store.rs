@@ -1,6 +1,5 @@
 //! Program queries. No HTTP here: callers pass a connection, inside a transaction for writes.
 
-use actix_web::HttpRequest;
 use diesel::prelude::*;
 use serde_json::Value;
 
@@ -12,9 +11,10 @@ use crate::db::{self, Backend, Conn};
 use crate::domain::collection::Collection;
 use crate::domain::programs::api::{NewProgram, Program, ProgramPatch, ProgramQuery, ProgramSort};
 use crate::domain::programs::model::{ProgramChanges, ProgramRow};
-use crate::domain::record_store::{QueryPairs, RecordStore};
+use crate::domain::record_store::RecordStore;
 use crate::domain::slugs;
 use crate::domain::tombstones;
+use crate::http::query::QueryParams;
 
 const RESOURCE: &str = "program";
 
@@ -128,8 +128,8 @@ impl RecordStore for Programs {
     const KIND: &'static str = RESOURCE;
     const COLLECTION: Collection = Collection::Programs;
 
-    fn query(request: &HttpRequest) -> Result<(ProgramQuery, QueryPairs), AppError> {
-        ProgramQuery::from_request(request)
+    fn query(params: &mut QueryParams) -> ProgramQuery {
+        ProgramQuery::from_params(params)
     }
 
     fn window(query: &ProgramQuery) -> (i64, i64) {
@@ -184,6 +184,12 @@ impl RecordStore for Programs {
 
     fn get(conn: &mut Conn, id: i64) -> Result<Program, AppError> {
         find_row(conn, id)?.into_program()
+    }
+
+    fn get_many(conn: &mut Conn, ids: &[i64]) -> Result<Vec<Program>, AppError> {
+        let rows: Vec<ProgramRow> =
+            programs::table.filter(programs::id.eq_any(ids)).select(ProgramRow::as_select()).load(conn)?;
+        rows.into_iter().map(ProgramRow::into_program).collect()
     }
 
     fn create(conn: &mut Conn, record: NewProgram, now: Micros) -> Result<Program, AppError> {
