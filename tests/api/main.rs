@@ -22,6 +22,7 @@ mod openapi;
 mod postgres;
 mod programs;
 mod public_internet;
+mod relations;
 mod reliability;
 mod seed;
 mod server;

@@ -462,8 +462,7 @@ impl EventQuery {
     /// other parameter as unknown.
     pub fn from_params(params: &mut QueryParams) -> EventQuery {
         let list = params.list_params(EventSort::StartsAt);
-        let query = EventQuery::with_filters(params, list);
-        query
+        EventQuery::with_filters(params, list)
     }
 
     /// The query of the calendar feed: the list's filters, without paging or sorting, bounded by

@@ -292,12 +292,11 @@ impl InitiativeQuery {
     /// Takes the list's parameters from the query string; `QueryParams::finish` then reports any
     /// other parameter as unknown.
     pub fn from_params(params: &mut QueryParams) -> InitiativeQuery {
-        let query = InitiativeQuery {
+        InitiativeQuery {
             category: params.get("category", query::one_of::<Category>),
             status: params.get("status", query::one_of::<InitiativeStatus>),
             q: params.search(),
             list: params.list_params(InitiativeSort::Name),
-        };
-        query
+        }
     }
 }

@@ -353,12 +353,11 @@ impl MetricQuery {
     /// Takes the list's parameters from the query string; `QueryParams::finish` then reports any
     /// other parameter as unknown.
     pub fn from_params(params: &mut QueryParams) -> MetricQuery {
-        let query = MetricQuery {
+        MetricQuery {
             initiative_id: params.get("initiative_id", query::integer(1, i64::MAX)),
             unit: params.get("unit", query::one_of::<Unit>),
             q: params.search(),
             list: params.list_params(MetricSort::DisplayOrder),
-        };
-        query
+        }
     }
 }

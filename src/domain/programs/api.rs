@@ -467,7 +467,7 @@ impl ProgramQuery {
     /// Takes the list's parameters from the query string; `QueryParams::finish` then reports any
     /// other parameter as unknown.
     pub fn from_params(params: &mut QueryParams) -> ProgramQuery {
-        let query = ProgramQuery {
+        ProgramQuery {
             program_type: params.get("program_type", query::one_of::<ProgramType>),
             campus: params.get("campus", query::one_of::<Campus>),
             specialty: params.get("specialty", query::text(120)),
@@ -481,7 +481,6 @@ impl ProgramQuery {
             }),
             q: params.search(),
             list: params.list_params(ProgramSort::Name),
-        };
-        query
+        }
     }
 }
