@@ -14,6 +14,10 @@ SCENARIOS = [
     "get_by_id",
     "list_20",
     "list_filtered",
+    # Pages of 20 events at random offsets, without and with `include=initiative,program`: the
+    # same pages side by side, so their ratio is the cost of embedding.
+    "list_events",
+    "list_included",
     "search",
     "not_modified",
     "ics_feed",
@@ -33,8 +37,9 @@ SCENARIOS = [
 WRITE_SCENARIOS = {"create", "request_review", "request_submit", "mixed", "abuse"}
 # The wrk script of each scenario (bench/lua/<script>.lua): the ones that only read a set of URLs
 # share one; the others are named after their scenario.
-SCRIPTS = {s: "random_path" for s in ("get_by_id", "list_filtered", "search", "ics_feed", "healthz")}
-PEER_SKIPS = {"search": "no `q`", "not_modified": "no ETags", "ics_feed": "no iCalendar feed",
+SCRIPTS = {s: "random_path" for s in ("get_by_id", "list_filtered", "list_events", "list_included", "search",
+                                      "ics_feed", "healthz")}
+PEER_SKIPS = {"search": "no `q`", "list_included": "no `include`", "not_modified": "no ETags", "ics_feed": "no iCalendar feed",
               "request_review": "no event requests", "request_submit": "no event requests",
               "abuse": "no `q` or feeds"}
 WARMUP_SECONDS = 3

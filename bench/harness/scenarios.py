@@ -36,6 +36,10 @@ def prepare_data(server: Server, ds: Dataset, tmp: Path, scenarios: list[str]) -
         b = a + dt.timedelta(days=60)
         filtered.append(f"/api/v1/events?event_type={rng.choice(EVENT_TYPES)}&starts_after={iso(a)}&starts_before={iso(b)}")
     server.data["list_filtered"] = write_lines(d / "list_filtered.txt", filtered)
+    offsets = [rng.randrange(max(1, len(ids["events"]) - 20)) for _ in range(5000)]
+    server.data["list_events"] = write_lines(d / "list_events.txt", [f"/api/v1/events?offset={o}" for o in offsets])
+    server.data["list_included"] = write_lines(
+        d / "list_included.txt", [f"/api/v1/events?offset={o}&include=initiative,program" for o in offsets])
     server.data["search"] = write_lines(
         d / "search.txt",
         [f"/api/v1/{c}?q={urllib.parse.quote(t)}" for t in SEARCH_TERMS for c in ("programs", "events")])
@@ -71,7 +75,7 @@ def prepare_data(server: Server, ds: Dataset, tmp: Path, scenarios: list[str]) -
     for inst in server.instances:
         http = Http(inst.port)
         for key, expect in (("by_id", 200), ("list_20", 200), ("list_filtered", 200), ("healthz", 200),
-                            ("search", 200), ("ics_feed", 200)):
+                            ("list_events", 200), ("list_included", 200), ("search", 200), ("ics_feed", 200)):
             if server.kind != "rush" and key in PEER_SKIPS:
                 continue
             for path in server.data[key].read_text().split()[:3]:
@@ -122,7 +126,7 @@ def lua_args(server: Server, scenario: str, ds: Dataset, tag: str) -> list[str]:
               f"initiatives={d['initiatives']}", f"programs={d['programs']}"]
     if scenario == "get_by_id":
         return [f"paths={d['by_id']}"]
-    if scenario in ("list_20", "list_filtered", "search", "ics_feed", "healthz"):
+    if scenario in ("list_20", "list_filtered", "list_events", "list_included", "search", "ics_feed", "healthz"):
         return [f"paths={d[scenario]}"]
     if scenario == "not_modified":
         return [f"etags={d['not_modified']}"]
