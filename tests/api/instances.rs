@@ -87,6 +87,48 @@ fn a_write_through_one_instance_is_seen_at_once_through_another() {
     servers.iter().for_each(Server::assert_no_panics);
 }
 
+/// `include`: an instance that served an embedded representation never revalidates it after
+/// another instance changed the embedded record.
+#[test]
+fn an_embedded_record_changed_through_one_instance_is_never_stale_through_another() {
+    let dir = tempfile::tempdir().expect("dir");
+    let Some((url, token)) = database(&dir) else { return };
+    let servers = start(&url, &dir, 2, &["serve", "--no-seed"]);
+    let (mut a, mut b) = (Client::new(servers[0].address, &token), Client::new(servers[1].address, &token));
+    let initiative = a.send("POST", "/api/v1/initiatives", Some(&body_for("initiatives", "Embedded")), &[]);
+    let initiative = initiative.expect("create").json();
+    let event = json!({"title": "Embedding", "event_type": "health_fair", "starts_at": "2027-03-14T09:00:00-05:00",
+        "initiative_id": initiative["id"]});
+    let event = a.send("POST", "/api/v1/events", Some(&event), &[]).expect("create").json();
+    let paths = [
+        format!("/api/v1/events/{}?include=initiative", event["id"]),
+        format!("/api/v1/events?initiative_id={}&include=initiative", initiative["id"]),
+        format!("/api/v1/initiatives/{}?include=events", initiative["id"]),
+    ];
+    let mut tags = Vec::new();
+    for path in &paths {
+        let first = get(&mut b, path);
+        assert_eq!(first.status, 200, "{path}: {}", first.body);
+        let etag = first.headers.get("etag").cloned().unwrap_or_default();
+        assert_eq!(b.send("GET", path, None, &[("If-None-Match", &etag)]).expect("GET").status, 304, "{path}");
+        let on_a = get(&mut a, path);
+        assert_eq!(on_a.headers.get("etag"), Some(&etag), "{path}: one ETag on both instances");
+        tags.push(etag);
+    }
+    let renamed = json!({"name": "Embedded, renamed"});
+    let patched = a.send("PATCH", &format!("/api/v1/initiatives/{}", initiative["id"]), Some(&renamed), &[]);
+    assert_eq!(patched.expect("patch").status, 200);
+    let retitled = json!({"title": "Embedding, retitled"});
+    let patched = a.send("PATCH", &format!("/api/v1/events/{}", event["id"]), Some(&retitled), &[]);
+    assert_eq!(patched.expect("patch").status, 200);
+    for (path, old) in paths.iter().zip(&tags) {
+        let after = b.send("GET", path, None, &[("If-None-Match", old)]).expect("conditional GET");
+        assert_eq!(after.status, 200, "{path}: B answered 304 to an ETag of stale embedded data");
+        assert!(after.body.contains("renamed") || after.body.contains("retitled"), "{path}: {}", after.body);
+    }
+    servers.iter().for_each(Server::assert_no_panics);
+}
+
 #[test]
 fn conflicting_writes_on_different_instances_have_exactly_one_winner() {
     let dir = tempfile::tempdir().expect("dir");
