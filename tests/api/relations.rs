@@ -276,3 +276,57 @@ async fn the_spec_declares_include_on_the_eight_reads_and_each_relation_as_an_op
     assert_eq!(page["required"], json!(["data", "total"]));
     assert_eq!(page["properties"]["data"]["items"]["$ref"], "#/components/schemas/Event");
 }
+
+/// No N+1: embedding a page's relations costs one query per relation, on a page of one record as
+/// on a page of many, counted by Diesel's instrumentation on a connection to the test database.
+#[actix_web::test]
+async fn a_page_costs_one_query_per_relation_whatever_its_size() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use diesel::connection::{Connection, InstrumentationEvent};
+    use rush_api::domain::collection::Collection;
+    use rush_api::domain::record_store::RecordStore;
+    use rush_api::domain::relations::{Relation, embed};
+
+    let app = TestApp::new().await;
+    let mut initiatives = Vec::new();
+    for n in 0..6 {
+        let initiative = app.create_initiative(json!({"name": format!("Initiative {n}")})).await;
+        let program = app.create_program(json!({"name": format!("Program {n}")})).await;
+        for m in 0..5 {
+            let title = format!("Event {n}.{m}");
+            let body = json!({"title": title, "initiative_id": initiative["id"], "program_id": program["id"]});
+            app.create_event(body).await;
+        }
+        initiatives.push(initiative["id"].as_i64().expect("an id"));
+    }
+    let events: Vec<i64> = app.all("events").await.iter().filter_map(|e| e["id"].as_i64()).collect();
+    let mut conn = crate::support::connect(&app.db_path);
+    let queries = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&queries);
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let relations = |collection: Collection| -> Vec<&'static Relation> {
+        rush_api::domain::resources::of(collection).expect("a row").relations.iter().collect()
+    };
+    for size in [1, 3, events.len()] {
+        let page = rush_api::domain::events::store::Events::get_many(&mut conn, &events[..size]).expect("events");
+        assert_eq!(page.len(), size);
+        queries.store(0, Ordering::SeqCst);
+        let embedded = embed(&mut conn, &relations(Collection::Events), &page).expect("embed");
+        assert_eq!(queries.load(Ordering::SeqCst), 2, "events: one query per relation for {size} records");
+        assert!(embedded.iter().all(|e| e["initiative"].is_object() && e["program"].is_object()));
+    }
+    for size in [1, initiatives.len()] {
+        let page = rush_api::domain::initiatives::store::Initiatives::get_many(&mut conn, &initiatives[..size])
+            .expect("initiatives");
+        queries.store(0, Ordering::SeqCst);
+        let embedded = embed(&mut conn, &relations(Collection::Initiatives), &page).expect("embed");
+        assert_eq!(queries.load(Ordering::SeqCst), 2, "initiatives: one query per relation for {size} records");
+        assert!(embedded.iter().all(|i| i["events"]["total"] == 5 && i["metrics"]["total"] == 0));
+    }
+}
