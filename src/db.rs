@@ -23,12 +23,14 @@ mod budget;
 pub mod conn;
 pub mod copy;
 pub mod generation;
+mod ids;
 pub mod readiness;
 mod search;
 mod writer;
 
 use budget::Budget;
 pub use budget::within_budget;
+pub use ids::id_list;
 pub use search::{TRIGRAM, contains_pattern, has_full_text_index, matches, phrase, search_text};
 
 pub use conn::{

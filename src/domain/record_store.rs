@@ -44,6 +44,11 @@ pub trait RecordStore: 'static {
     fn get_many(conn: &mut Conn, ids: &[i64]) -> Result<Vec<Self::Record>, AppError>;
     /// The record's id and version (`updated_at`).
     fn identity(record: &Self::Record) -> (i64, &str);
+    /// The id that the record's reference `field` holds (`domain::relations`); `None` when it
+    /// holds none or the resource has no such field.
+    fn reference(_record: &Self::Record, _field: &str) -> Option<i64> {
+        None
+    }
 
     fn new_from_json(body: Value) -> Result<Self::New, AppError>;
     /// Stores a new record, inside the write transaction.

@@ -7,9 +7,10 @@
 //! page size: the keys of the whole page are looked up at once.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::value::RawValue;
 
 use crate::base::error::AppError;
 use crate::base::wire::WireEnum;
@@ -30,9 +31,30 @@ pub enum Cardinality {
     ToMany,
 }
 
+/// An embedded value: the JSON of a related record or page, rendered once per page and shared by
+/// every record of the page that embeds it; or `null`.
+#[derive(Clone, Default)]
+pub struct Related(Option<Arc<RawValue>>);
+
+impl Related {
+    fn of(value: &impl Serialize) -> Result<Related, AppError> {
+        let raw = serde_json::value::to_raw_value(value).map_err(AppError::internal)?;
+        Ok(Related(Some(Arc::from(raw))))
+    }
+}
+
+impl Serialize for Related {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            Some(raw) => raw.serialize(serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+}
+
 /// What a relation's loader returns: the embedded value by key (the referenced id for a to-one
 /// relation, the record's own id for a to-many one).
-pub type Loaded = HashMap<i64, Value>;
+pub type Loaded = HashMap<i64, Related>;
 
 /// One relation of a resource.
 pub struct Relation {
@@ -41,7 +63,8 @@ pub struct Relation {
     pub cardinality: Cardinality,
     /// The related collection.
     pub target: Collection,
-    /// The reference field: the record's own (to-one) or the related records' (to-many).
+    /// The reference field: the record's own (to-one, read by `RecordStore::reference`) or the
+    /// related records' (to-many).
     pub field: &'static str,
     /// Loads the embedded values for a page's keys, in one query.
     pub load: fn(&mut Conn, &'static str, &[i64]) -> Result<Loaded, AppError>,
@@ -49,26 +72,54 @@ pub struct Relation {
 
 /// `Relation::load` of a to-one relation to the records of `S`.
 pub fn to_one<S: RecordStore>(conn: &mut Conn, _field: &'static str, ids: &[i64]) -> Result<Loaded, AppError> {
-    S::get_many(conn, ids)?.iter().map(|record| Ok((S::identity(record).0, value_of(record)?))).collect()
+    S::get_many(conn, ids)?.iter().map(|record| Ok((S::identity(record).0, Related::of(record)?))).collect()
+}
+
+/// A to-many relation as it is embedded.
+#[derive(Serialize)]
+struct IncludedPage<T> {
+    data: Vec<T>,
+    total: i64,
 }
 
 /// `Relation::load` of a to-many relation to the records of `S` whose `field` names the record.
 pub fn to_many<S: Referencing>(conn: &mut Conn, field: &'static str, parents: &[i64]) -> Result<Loaded, AppError> {
-    let mut pages: HashMap<i64, (Vec<Value>, i64)> = HashMap::new();
+    let mut pages: HashMap<i64, IncludedPage<S::Record>> = HashMap::new();
     for (parent, record, total) in S::first_of_each(conn, field, parents, FIRST_RELATED)? {
-        pages.entry(parent).or_insert_with(|| (Vec::new(), total)).0.push(value_of(&record)?);
+        pages.entry(parent).or_insert_with(|| IncludedPage { data: Vec::new(), total }).data.push(record);
     }
-    Ok(parents
+    parents
         .iter()
         .map(|parent| {
-            let (data, total) = pages.remove(parent).unwrap_or_default();
-            (*parent, json!({ "data": data, "total": total }))
+            let page = pages.remove(parent).unwrap_or(IncludedPage { data: Vec::new(), total: 0 });
+            Ok((*parent, Related::of(&page)?))
         })
-        .collect())
+        .collect()
 }
 
-fn value_of(record: &impl Serialize) -> Result<Value, AppError> {
-    serde_json::to_value(record).map_err(AppError::internal)
+/// A record with the relations `include` named: its own fields, then one property per relation.
+pub struct WithRelations<T> {
+    record: T,
+    related: Vec<(&'static str, Related)>,
+}
+
+impl<T: Serialize> Serialize for WithRelations<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Flat<'a, T> {
+            #[serde(flatten)]
+            record: &'a T,
+            #[serde(flatten)]
+            related: Properties<'a>,
+        }
+        struct Properties<'a>(&'a [(&'static str, Related)]);
+        impl Serialize for Properties<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_map(self.0.iter().map(|(name, value)| (name, value)))
+            }
+        }
+        Flat { record: &self.record, related: Properties(&self.related) }.serialize(serializer)
+    }
 }
 
 /// The relations a request's `include` names, in the order of the resource's table (so that
@@ -101,34 +152,28 @@ pub fn parse_include(
 
 /// `records` as their `GET` gives them, each with the relations `include` named, loaded with one
 /// query per relation for all of them.
-pub fn embed<T: Serialize>(
+pub fn embed<S: RecordStore>(
     conn: &mut Conn,
     include: &[&'static Relation],
-    records: &[T],
-) -> Result<Vec<Value>, AppError> {
-    let mut objects: Vec<Map<String, Value>> = records
-        .iter()
-        .map(|record| match value_of(record)? {
-            Value::Object(object) => Ok(object),
-            _ => Err(AppError::internal("a record is not a JSON object")),
-        })
-        .collect::<Result<_, AppError>>()?;
+    records: Vec<S::Record>,
+) -> Result<Vec<WithRelations<S::Record>>, AppError> {
+    let mut embedded: Vec<WithRelations<S::Record>> =
+        records.into_iter().map(|record| WithRelations { record, related: Vec::new() }).collect();
     for relation in include {
-        let key_field = match relation.cardinality {
-            Cardinality::ToOne => relation.field,
-            Cardinality::ToMany => "id",
+        let key_of = |record: &S::Record| match relation.cardinality {
+            Cardinality::ToOne => S::reference(record, relation.field),
+            Cardinality::ToMany => Some(S::identity(record).0),
         };
-        let key_of = |object: &Map<String, Value>| object.get(key_field).and_then(Value::as_i64);
-        let mut keys: Vec<i64> = objects.iter().filter_map(key_of).collect();
+        let mut keys: Vec<i64> = embedded.iter().filter_map(|with| key_of(&with.record)).collect();
         keys.sort_unstable();
         keys.dedup();
         let loaded = if keys.is_empty() { Loaded::new() } else { (relation.load)(conn, relation.field, &keys)? };
-        for object in &mut objects {
-            let value = key_of(object).and_then(|key| loaded.get(&key).cloned()).unwrap_or(Value::Null);
-            object.insert(relation.name.to_owned(), value);
+        for with in &mut embedded {
+            let value = key_of(&with.record).and_then(|key| loaded.get(&key).cloned()).unwrap_or_default();
+            with.related.push((relation.name, value));
         }
     }
-    Ok(objects.into_iter().map(Value::Object).collect())
+    Ok(embedded)
 }
 
 /// The SQL of a to-many relation's one query over `table`, whose `field` references the parents:

@@ -137,7 +137,7 @@ pub async fn list<S: RecordStore>(state: &AppState, request: &HttpRequest) -> Re
     }
     let page = move |conn: &mut Conn| {
         let records = S::page(conn, &query)?;
-        relations::embed(conn, &include, &records)
+        relations::embed::<S>(conn, &include, records)
     };
     list_page(state, request, &pairs, window, whole_table, count, page).await
 }
@@ -159,7 +159,7 @@ pub async fn get<S: RecordStore>(
             .db
             .read(move |conn| {
                 let record = S::get(conn, id)?;
-                relations::embed(conn, &include, std::slice::from_ref(&record))
+                relations::embed::<S>(conn, &include, vec![record])
             })
             .await?;
         let record = embedded.first().ok_or_else(|| AppError::internal("embedding lost the record"))?;

@@ -2,7 +2,7 @@
 
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool};
+use diesel::sql_types::{BigInt, Bool, Text};
 use serde_json::Value;
 
 use crate::base::clock::Micros;
@@ -150,6 +150,14 @@ impl RecordStore for Events {
         (record.id, &record.updated_at)
     }
 
+    fn reference(record: &Event, field: &str) -> Option<i64> {
+        match field {
+            "initiative_id" => record.initiative_id,
+            "program_id" => record.program_id,
+            _ => None,
+        }
+    }
+
     /// The body is read inside the write transaction (`create`), so that its references are
     /// checked against what the transaction sees.
     fn new_from_json(body: Value) -> Result<Value, AppError> {
@@ -200,8 +208,10 @@ impl RecordStore for Events {
     }
 
     fn get_many(conn: &mut Conn, ids: &[i64]) -> Result<Vec<Event>, AppError> {
+        let (before, list, after) = db::id_list(conn.is_postgres(), "events.id", ids);
+        let listed = sql::<Bool>(&before).bind::<Text, _>(list).sql(after);
         let rows: Vec<EventRow> =
-            events::table.filter(events::id.eq_any(ids)).select(EventRow::as_select()).load(conn)?;
+            crate::on_backend!(conn, |c| events::table.filter(listed).select(EventRow::as_select()).load(c))?;
         rows.into_iter().map(EventRow::into_event).collect()
     }
 

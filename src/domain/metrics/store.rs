@@ -2,7 +2,7 @@
 
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool};
+use diesel::sql_types::{BigInt, Bool, Text};
 use serde_json::Value;
 
 use crate::base::clock::Micros;
@@ -122,6 +122,13 @@ impl RecordStore for Metrics {
         (record.id, &record.updated_at)
     }
 
+    fn reference(record: &Metric, field: &str) -> Option<i64> {
+        match field {
+            "initiative_id" => record.initiative_id,
+            _ => None,
+        }
+    }
+
     /// The body is read inside the write transaction (`create`), so that its `initiative_id` is
     /// checked against what the transaction sees.
     fn new_from_json(body: Value) -> Result<Value, AppError> {
@@ -180,8 +187,10 @@ impl RecordStore for Metrics {
     }
 
     fn get_many(conn: &mut Conn, ids: &[i64]) -> Result<Vec<Metric>, AppError> {
+        let (before, list, after) = db::id_list(conn.is_postgres(), "metrics.id", ids);
+        let listed = sql::<Bool>(&before).bind::<Text, _>(list).sql(after);
         let rows: Vec<MetricRow> =
-            metrics::table.filter(metrics::id.eq_any(ids)).select(MetricRow::as_select()).load(conn)?;
+            crate::on_backend!(conn, |c| metrics::table.filter(listed).select(MetricRow::as_select()).load(c))?;
         rows.into_iter().map(MetricRow::into_metric).collect()
     }
 

@@ -1,6 +1,8 @@
 //! Program queries. No HTTP here: callers pass a connection, inside a transaction for writes.
 
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
 use serde_json::Value;
 
 use crate::base::clock::Micros;
@@ -187,8 +189,10 @@ impl RecordStore for Programs {
     }
 
     fn get_many(conn: &mut Conn, ids: &[i64]) -> Result<Vec<Program>, AppError> {
+        let (before, list, after) = db::id_list(conn.is_postgres(), "programs.id", ids);
+        let listed = sql::<Bool>(&before).bind::<Text, _>(list).sql(after);
         let rows: Vec<ProgramRow> =
-            programs::table.filter(programs::id.eq_any(ids)).select(ProgramRow::as_select()).load(conn)?;
+            crate::on_backend!(conn, |c| programs::table.filter(listed).select(ProgramRow::as_select()).load(c))?;
         rows.into_iter().map(ProgramRow::into_program).collect()
     }
 
