@@ -30,7 +30,7 @@ mod writer;
 
 use budget::Budget;
 pub use budget::within_budget;
-pub use ids::id_list;
+pub use ids::id_in;
 pub use search::{TRIGRAM, contains_pattern, has_full_text_index, matches, phrase, search_text};
 
 pub use conn::{

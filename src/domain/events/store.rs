@@ -2,7 +2,7 @@
 
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Bool};
 use serde_json::Value;
 
 use crate::base::clock::Micros;
@@ -208,8 +208,7 @@ impl RecordStore for Events {
     }
 
     fn get_many(conn: &mut Conn, ids: &[i64]) -> Result<Vec<Event>, AppError> {
-        let (before, list, after) = db::id_list(conn.is_postgres(), "events.id", ids);
-        let listed = sql::<Bool>(&before).bind::<Text, _>(list).sql(after);
+        let listed = db::id_in(conn.is_postgres(), events::id, ids);
         let rows: Vec<EventRow> =
             crate::on_backend!(conn, |c| events::table.filter(listed).select(EventRow::as_select()).load(c))?;
         rows.into_iter().map(EventRow::into_event).collect()

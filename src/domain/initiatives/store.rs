@@ -1,8 +1,6 @@
 //! Initiative queries. No HTTP here: callers pass a connection, inside a transaction for writes.
 
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
 use serde_json::Value;
 
 use crate::base::clock::Micros;
@@ -160,8 +158,7 @@ impl RecordStore for Initiatives {
     }
 
     fn get_many(conn: &mut Conn, ids: &[i64]) -> Result<Vec<Initiative>, AppError> {
-        let (before, list, after) = db::id_list(conn.is_postgres(), "initiatives.id", ids);
-        let listed = sql::<Bool>(&before).bind::<Text, _>(list).sql(after);
+        let listed = db::id_in(conn.is_postgres(), initiatives::id, ids);
         let rows: Vec<InitiativeRow> =
             crate::on_backend!(conn, |c| initiatives::table.filter(listed).select(InitiativeRow::as_select()).load(c))?;
         rows.into_iter().map(InitiativeRow::into_initiative).collect()

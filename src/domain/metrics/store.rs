@@ -2,7 +2,7 @@
 
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Bool};
 use serde_json::Value;
 
 use crate::base::clock::Micros;
@@ -187,8 +187,7 @@ impl RecordStore for Metrics {
     }
 
     fn get_many(conn: &mut Conn, ids: &[i64]) -> Result<Vec<Metric>, AppError> {
-        let (before, list, after) = db::id_list(conn.is_postgres(), "metrics.id", ids);
-        let listed = sql::<Bool>(&before).bind::<Text, _>(list).sql(after);
+        let listed = db::id_in(conn.is_postgres(), metrics::id, ids);
         let rows: Vec<MetricRow> =
             crate::on_backend!(conn, |c| metrics::table.filter(listed).select(MetricRow::as_select()).load(c))?;
         rows.into_iter().map(MetricRow::into_metric).collect()

@@ -1,8 +1,6 @@
 //! Program queries. No HTTP here: callers pass a connection, inside a transaction for writes.
 
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
 use serde_json::Value;
 
 use crate::base::clock::Micros;
@@ -189,8 +187,7 @@ impl RecordStore for Programs {
     }
 
     fn get_many(conn: &mut Conn, ids: &[i64]) -> Result<Vec<Program>, AppError> {
-        let (before, list, after) = db::id_list(conn.is_postgres(), "programs.id", ids);
-        let listed = sql::<Bool>(&before).bind::<Text, _>(list).sql(after);
+        let listed = db::id_in(conn.is_postgres(), programs::id, ids);
         let rows: Vec<ProgramRow> =
             crate::on_backend!(conn, |c| programs::table.filter(listed).select(ProgramRow::as_select()).load(c))?;
         rows.into_iter().map(ProgramRow::into_program).collect()
