@@ -601,8 +601,7 @@ fn document_relations(openapi: &mut utoipa::openapi::OpenApi, resource: &Resourc
     }
     let components = openapi.components.get_or_insert_with(Default::default);
     for relation in resource.relations {
-        let target = crate::domain::resources::of(relation.target).ok();
-        let Some(target) = target else { continue };
+        let Ok(target) = crate::domain::resources::of(relation.target) else { continue };
         let target_schema = schema_name(target.noun);
         let property: RefOr<Schema> = match relation.cardinality {
             Cardinality::ToOne => OneOfBuilder::new()

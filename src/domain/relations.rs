@@ -129,21 +129,24 @@ pub fn parse_include(
     collection: Collection,
 ) -> impl Fn(&str) -> Result<Vec<&'static Relation>, String> {
     move |text| {
-        let names: Vec<&str> = relations.iter().map(|relation| relation.name).collect();
-        let expected = format!("use a comma-separated list of {}, each at most once", names.join(", "));
+        // Written only for a 422: a valid `include` costs no formatting.
+        let expected = || {
+            let names: Vec<&str> = relations.iter().map(|relation| relation.name).collect();
+            format!("use a comma-separated list of {}, each at most once", names.join(", "))
+        };
         let mut chosen = vec![false; relations.len()];
         for part in text.split(',') {
             if part.is_empty() {
-                return Err(format!("must name one or more relations; {expected}"));
+                return Err(format!("must name one or more relations; {}", expected()));
             }
             if part.contains('.') {
-                return Err(format!("'{part}' nests relations; include embeds one level only ({expected})"));
+                return Err(format!("'{part}' nests relations; include embeds one level only ({})", expected()));
             }
             let Some(position) = relations.iter().position(|relation| relation.name == part) else {
-                return Err(format!("'{part}' is not a relation of {}; {expected}", collection.as_str()));
+                return Err(format!("'{part}' is not a relation of {}; {}", collection.as_str(), expected()));
             };
             if std::mem::replace(&mut chosen[position], true) {
-                return Err(format!("names '{part}' more than once; {expected}"));
+                return Err(format!("names '{part}' more than once; {}", expected()));
             }
         }
         Ok(relations.iter().zip(chosen).filter(|(_, chosen)| *chosen).map(|(relation, _)| relation).collect())
@@ -179,14 +182,18 @@ pub fn embed<S: RecordStore>(
 /// The SQL of a to-many relation's one query over `table`, whose `field` references the parents:
 /// a condition keeping the first `first` rows of each parent in `order` (ranked by a window
 /// function, so the query reads no more than the page it returns), the parent's id, and how many
-/// rows name the parent. Only integers and the store's own identifiers are written into it.
+/// rows name the parent. Only integers and the store's own identifiers are written into it:
+/// `field` must be one of the table's `references`.
 pub fn ranked_sql(
-    table: &'static str,
+    (table, references): (&'static str, &[&str]),
     field: &'static str,
     order: &'static str,
     parents: &[i64],
     first: i64,
-) -> (String, String, String) {
+) -> Result<(String, String, String), AppError> {
+    if !references.contains(&field) {
+        return Err(AppError::internal(format!("{field} is not a reference field of {table}")));
+    }
     let ids: Vec<String> = parents.iter().map(i64::to_string).collect();
     let ranked = format!(
         "{table}.id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY {field} ORDER BY {order}) AS position \
@@ -194,5 +201,5 @@ pub fn ranked_sql(
         ids = ids.join(",")
     );
     let total = format!("(SELECT COUNT(*) FROM {table} AS counted WHERE counted.{field} = {table}.{field})");
-    (ranked, format!("{table}.{field}"), total)
+    Ok((ranked, format!("{table}.{field}"), total))
 }

@@ -258,10 +258,13 @@ impl Referencing for Events {
         parents: &[i64],
         first: i64,
     ) -> Result<Vec<(i64, Event, i64)>, AppError> {
-        if !matches!(field, "initiative_id" | "program_id") {
-            return Err(AppError::internal(format!("{field} is not a reference field of events")));
-        }
-        let (ranked, parent, total) = relations::ranked_sql("events", field, "starts_at, id", parents, first);
+        let (ranked, parent, total) = relations::ranked_sql(
+            ("events", &["initiative_id", "program_id"]),
+            field,
+            "starts_at, id",
+            parents,
+            first,
+        )?;
         let rows: Vec<(EventRow, i64, i64)> = events::table
             .filter(sql::<Bool>(&ranked))
             .select((EventRow::as_select(), sql::<BigInt>(&parent), sql::<BigInt>(&total)))

@@ -242,10 +242,8 @@ impl Referencing for Metrics {
         parents: &[i64],
         first: i64,
     ) -> Result<Vec<(i64, Metric, i64)>, AppError> {
-        if !matches!(field, "initiative_id") {
-            return Err(AppError::internal(format!("{field} is not a reference field of metrics")));
-        }
-        let (ranked, parent, total) = relations::ranked_sql("metrics", field, "display_order, id", parents, first);
+        let (ranked, parent, total) =
+            relations::ranked_sql(("metrics", &["initiative_id"]), field, "display_order, id", parents, first)?;
         let rows: Vec<(MetricRow, i64, i64)> = metrics::table
             .filter(sql::<Bool>(&ranked))
             .select((MetricRow::as_select(), sql::<BigInt>(&parent), sql::<BigInt>(&total)))
